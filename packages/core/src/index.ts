@@ -1,0 +1,22 @@
+/**
+ * `@sluice/core`: the engine behind sluice. A pipeline is a graph of frozen nodes
+ * ({@link Node}); {@link collect} and {@link iterate} run one. Most users import
+ * `@sluice/dsl` instead, which builds these graphs with a typed fluent API.
+ *
+ * @packageDocumentation
+ */
+export { BoundedQueue } from "./bounded-queue.js";
+export { OptionsError, TimeoutError } from "./errors.js";
+export { createConcatNode, isConcatNode, type ConcatNode } from "./nodes/concat-node.js";
+export { inputsOf, type Node } from "./nodes/node.js";
+export { createOrderedNode, isOrderedNode, type OrderedNode } from "./nodes/ordered-node.js";
+export { createSourceNode, describeValue, isSourceLike, isSourceNode, type SourceNode } from "./nodes/source-node.js";
+export {
+  defaultMaxsize,
+  type StageFunction,
+  type StageSettings,
+  type TimeoutPolicy,
+} from "./nodes/stage-settings.js";
+export { createStageNode, isStageNode, type StageKind, type StageNode } from "./nodes/stage-node.js";
+export { collect, iterate, type RunOptions } from "./run-graph.js";
+export { CallContext, RESERVED_CONTEXT_KEYS, StageInfo } from "./run/stage-info.js";

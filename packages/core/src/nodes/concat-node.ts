@@ -1,0 +1,25 @@
+import type { Node } from "./node.js";
+
+/** Merges several inputs as their elements arrive, prefixing each index path with the input's position. */
+export interface ConcatNode {
+  readonly kind: "concat";
+  /** The merged inputs, in argument order. */
+  readonly inputs: readonly Node[];
+}
+
+/**
+ * Creates a frozen {@link ConcatNode}.
+ *
+ * @example
+ * ```ts
+ * const node = createConcatNode([createSourceNode([1]), createSourceNode(["a"])]);
+ * ```
+ */
+export function createConcatNode(inputs: readonly Node[]): ConcatNode {
+  return Object.freeze({ kind: "concat", inputs: Object.freeze([...inputs]) });
+}
+
+/** Whether `node` is a {@link ConcatNode}. */
+export function isConcatNode(node: Node): node is ConcatNode {
+  return node.kind === "concat";
+}

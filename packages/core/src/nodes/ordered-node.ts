@@ -1,0 +1,25 @@
+import type { Node } from "./node.js";
+
+/** Emits its input's elements in source order (by index path), streaming. */
+export interface OrderedNode {
+  readonly kind: "ordered";
+  /** The node whose elements are put back in order. */
+  readonly input: Node;
+}
+
+/**
+ * Creates a frozen {@link OrderedNode}.
+ *
+ * @example
+ * ```ts
+ * const node = createOrderedNode(mapNode);
+ * ```
+ */
+export function createOrderedNode(input: Node): OrderedNode {
+  return Object.freeze({ kind: "ordered", input });
+}
+
+/** Whether `node` is an {@link OrderedNode}. */
+export function isOrderedNode(node: Node): node is OrderedNode {
+  return node.kind === "ordered";
+}

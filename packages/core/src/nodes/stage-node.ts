@@ -1,0 +1,42 @@
+import type { Node } from "./node.js";
+import type { StageFunction, StageSettings } from "./stage-settings.js";
+
+/**
+ * The kinds of worker stage; they differ only in what they do with `f`'s result:
+ * `map` emits it, `filter` emits the element when it is truthy, `flatMap` emits each item
+ * of the iterable it returns, `each` emits nothing.
+ */
+export type StageKind = "map" | "filter" | "flatMap" | "each";
+
+/** A stage that calls `f` on each element with up to `workers` calls in flight. */
+export interface StageNode {
+  readonly kind: StageKind;
+  /** The node whose elements this stage receives. */
+  readonly input: Node;
+  /** The user's function, called as `f(element, ctx)`. */
+  readonly fn: StageFunction;
+  /** The stage's validated options. */
+  readonly settings: StageSettings;
+}
+
+/**
+ * Creates a frozen {@link StageNode}.
+ *
+ * @example
+ * ```ts
+ * const node = createStageNode("map", createSourceNode([1, 2]), (x: number) => x + 1, settings);
+ * ```
+ */
+export function createStageNode(
+  kind: StageKind,
+  input: Node,
+  fn: StageFunction,
+  settings: StageSettings,
+): StageNode {
+  return Object.freeze({ kind, input, fn, settings });
+}
+
+/** Whether `node` is a {@link StageNode} (map, filter, flatMap or each). */
+export function isStageNode(node: Node): node is StageNode {
+  return node.kind === "map" || node.kind === "filter" || node.kind === "flatMap" || node.kind === "each";
+}

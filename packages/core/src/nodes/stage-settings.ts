@@ -1,0 +1,42 @@
+import type { StageInfo } from "../run/stage-info.js";
+
+/** What `onTimeout` may be: fail the run, or drop the element. */
+export type TimeoutPolicy = "error" | "skip";
+
+/**
+ * The validated, complete options of one stage, as the scheduler reads them.
+ * The DSL builds these from a user's options (filling defaults); core trusts them.
+ */
+export interface StageSettings {
+  /** Shown in errors; `map#2` style by default. */
+  readonly name: string;
+  /** Calls of `f` in flight at once (integer >= 1). */
+  readonly workers: number;
+  /** Elements waiting at the stage's input; `0` means unbounded. */
+  readonly maxsize: number;
+  /** Per-call limit in ms, or `undefined` for none. */
+  readonly timeout: number | undefined;
+  /** What a timed-out call does to the run. */
+  readonly onTimeout: TimeoutPolicy;
+  /** Called once per stage per run before the first call; its object result joins `ctx`. */
+  readonly onStart: ((info: StageInfo) => unknown) | undefined;
+  /** Called once per stage per run after the stage's calls have settled. */
+  readonly onDone: ((info: StageInfo) => unknown) | undefined;
+}
+
+/** The function a stage calls per element; the DSL gives it precise types. */
+export type StageFunction = (value: never, ctx: never) => unknown;
+
+/**
+ * The default `maxsize` for a stage with `workers` workers. Bounded, and large enough that
+ * producers rarely stall on a stage that is keeping up (see docs/benchmarks.md).
+ *
+ * @example
+ * ```ts
+ * defaultMaxsize(1); // 16
+ * defaultMaxsize(100); // 200
+ * ```
+ */
+export function defaultMaxsize(workers: number): number {
+  return Math.max(16, 2 * workers);
+}

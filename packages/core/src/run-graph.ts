@@ -1,0 +1,60 @@
+import type { Node } from "./nodes/node.js";
+import { CollectSink } from "./run/collect-sink.js";
+import { IteratorSink } from "./run/iterator-sink.js";
+import { consumerCapacity, wire } from "./run/plan.js";
+import { Run } from "./run/run.js";
+
+/** Options accepted by every way of consuming a pipeline. */
+export interface RunOptions {
+  /** Aborting it tears the run down; the consumer then sees `signal.reason`. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * Runs the graph ending at `root` to completion and resolves with every element (or with
+ * `null` when `keep` is false, for `run()`). Rejects with the run's first error, as the
+ * same object, after every in-flight call and `onDone` has settled.
+ *
+ * @example
+ * ```ts
+ * const values = await collect(node, {}, true);
+ * ```
+ */
+export function collect(root: Node, options: RunOptions, keep: boolean): Promise<unknown[] | null> {
+  const signal = options.signal;
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const run = new Run(signal);
+    const sink = new CollectSink(run, keep);
+    run.onSettle = () => {
+      if (run.failed) reject(run.error);
+      else resolve(sink.values);
+    };
+    wire(root, run, sink);
+    run.start();
+  });
+}
+
+/**
+ * An async iterator over the graph ending at `root`. The run starts on the first `next()`;
+ * `return()` (a `break`) tears it down and resolves once everything has settled.
+ *
+ * @example
+ * ```ts
+ * for await (const value of iterate(node, {})) console.log(value);
+ * ```
+ */
+export function iterate(root: Node, options: RunOptions): AsyncIterableIterator<unknown> {
+  const signal = options.signal;
+  return new IteratorSink(consumerCapacity(root), (sink) => {
+    if (signal?.aborted) {
+      sink.refuse(signal.reason);
+      return null;
+    }
+    const run = new Run(signal);
+    sink.attach(run);
+    wire(root, run, sink);
+    run.start();
+    return run;
+  });
+}

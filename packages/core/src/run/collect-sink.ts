@@ -1,0 +1,30 @@
+import type { Producer, Receiver } from "./flow.js";
+import { VALUE, type Item } from "./item.js";
+import type { Run } from "./run.js";
+
+/**
+ * The consumer behind `await pipeline`, `toArray()` and `run()`: it pushes values straight
+ * into an array (or drops them), never through the async-iterator protocol, which would
+ * cost a promise per element (PERF-NOTES §3).
+ */
+export class CollectSink implements Receiver {
+  upstream!: Producer;
+  /** The collected values, or `null` when they are discarded (`run()`). */
+  readonly values: unknown[] | null;
+
+  constructor(
+    readonly run: Run,
+    keep: boolean,
+  ) {
+    this.values = keep ? [] : null;
+  }
+
+  push(item: Item): boolean {
+    if (item.mark === VALUE && this.values !== null) this.values.push(item.value);
+    return true;
+  }
+
+  end(): void {
+    this.run.consumerEnded();
+  }
+}

@@ -1,0 +1,122 @@
+import type { SignalSource } from "./stage-info.js";
+
+/** A part of a run that does asynchronous work and must report when it has fully stopped. */
+export interface RunPart {
+  /** Begins work (hooks, pulling). */
+  start(): void;
+  /** Teardown: start nothing new, abort what is in flight, report done once settled. */
+  close(): void;
+}
+
+/**
+ * The shared state of one run: whether it is closing, its first error, its lazy
+ * `AbortSignal`, and the count of parts (sources and stages) that have not yet stopped.
+ * The run settles once every part has stopped and either the consumer saw the end of the
+ * data or the run was torn down.
+ */
+export class Run implements SignalSource {
+  /** Set once teardown begins; nothing new starts afterwards. */
+  closing = false;
+  /** Whether the run failed; `error` is then what the consumer sees (possibly `undefined`). */
+  failed = false;
+  /** The first error, or the caller signal's reason. */
+  error: unknown = undefined;
+  /** Called once when the run settles. */
+  onSettle: () => void = noop;
+
+  readonly #parts: RunPart[] = [];
+  #pending = 0;
+  #consumerEnded = false;
+  #settled = false;
+  #reason: unknown = undefined;
+  #controller: AbortController | undefined = undefined;
+  readonly #callerSignal: AbortSignal | undefined;
+  #onCallerAbort: (() => void) | undefined = undefined;
+
+  constructor(callerSignal: AbortSignal | undefined) {
+    this.#callerSignal = callerSignal;
+  }
+
+  /** The run's signal, created on first read; aborted (with the teardown reason) on teardown. */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.closing) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  /** Why the run is being torn down (for aborting signals created late). */
+  get reason(): unknown {
+    return this.#reason;
+  }
+
+  /** Registers a part; the run will not settle until it reports {@link partDone}. */
+  addPart(part: RunPart): void {
+    this.#parts.push(part);
+    this.#pending++;
+  }
+
+  /** Starts every part in the order added (the wiring adds stages first, then sources). */
+  start(): void {
+    const signal = this.#callerSignal;
+    if (signal !== undefined) {
+      this.#onCallerAbort = () => this.abort(signal.reason);
+      signal.addEventListener("abort", this.#onCallerAbort);
+    }
+    const parts = this.#parts;
+    for (let i = 0; i < parts.length && !this.closing; i++) parts[i]!.start();
+    this.#checkSettled();
+  }
+
+  /** Fails the run with `error`, unless it is already closing (later errors are dropped). */
+  fail(error: unknown): void {
+    if (this.closing) return;
+    this.failed = true;
+    this.error = error;
+    this.#teardown(error);
+  }
+
+  /** The caller's signal aborted: the consumer sees `reason`. */
+  abort(reason: unknown): void {
+    this.fail(reason);
+  }
+
+  /** The consumer stopped reading (`break`, `return`, a throw in the loop body). */
+  leave(): void {
+    if (this.closing) return;
+    this.#teardown(new DOMException("The consumer stopped reading the pipeline", "AbortError"));
+  }
+
+  /** The consumer received the end of the data. */
+  consumerEnded(): void {
+    this.#consumerEnded = true;
+    this.#checkSettled();
+  }
+
+  /** A part has fully stopped. */
+  partDone(): void {
+    this.#pending--;
+    this.#checkSettled();
+  }
+
+  #teardown(reason: unknown): void {
+    this.closing = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+    for (const part of this.#parts) part.close();
+    this.#checkSettled();
+  }
+
+  #checkSettled(): void {
+    if (this.#settled || this.#pending > 0 || !(this.closing || this.#consumerEnded)) return;
+    this.#settled = true;
+    if (this.#onCallerAbort !== undefined) {
+      this.#callerSignal!.removeEventListener("abort", this.#onCallerAbort);
+      this.#onCallerAbort = undefined;
+    }
+    this.onSettle();
+  }
+}
+
+function noop(): void {}

@@ -1,0 +1,59 @@
+import { pathOf, type Item } from "./item.js";
+
+/** Anything that can hand out the `AbortSignal` a call or hook should watch. */
+export interface SignalSource {
+  readonly signal: AbortSignal;
+}
+
+/**
+ * What `onStart` receives, and (merged with `onStart`'s result) what `onDone` receives.
+ * `signal` aborts when the run is torn down; it is created only when read.
+ */
+export class StageInfo {
+  /** The stage's name (`name` option, or `map#2` style). */
+  readonly stage: string;
+  readonly #signals: SignalSource;
+
+  /** @internal */
+  constructor(stage: string, signals: SignalSource) {
+    this.stage = stage;
+    this.#signals = signals;
+  }
+
+  /** Aborts when the run is torn down (error, early exit or the caller's abort). */
+  get signal(): AbortSignal {
+    return this.#signals.signal;
+  }
+}
+
+/**
+ * The `ctx` a call of `f` receives (without the `onStart` context, which a per-run subclass
+ * adds on its prototype). `signal` and `index` are computed only when read: most `f`s read
+ * neither, and an `AbortController` per call was the largest cost measured (PERF-NOTES §1).
+ */
+export class CallContext {
+  /** The stage's name. */
+  readonly stage: string;
+  readonly #signals: SignalSource;
+  readonly #item: Item;
+
+  /** @internal */
+  constructor(stage: string, signals: SignalSource, item: Item) {
+    this.stage = stage;
+    this.#signals = signals;
+    this.#item = item;
+  }
+
+  /** Aborts when the run is torn down or this call times out. */
+  get signal(): AbortSignal {
+    return this.#signals.signal;
+  }
+
+  /** The element's index path: its position in the source, then inside each `flatMap` expansion. */
+  get index(): readonly number[] {
+    return pathOf(this.#item);
+  }
+}
+
+/** The context keys `onStart` may not return, because the engine supplies them. */
+export const RESERVED_CONTEXT_KEYS: readonly string[] = ["signal", "index", "stage"];
