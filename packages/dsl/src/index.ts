@@ -1,0 +1,25 @@
+/**
+ * `@sluice/dsl`: typed, fluent, concurrent async pipelines with bounded memory and a clean
+ * shutdown. The only import most users need.
+ *
+ * @example
+ * ```ts
+ * import { pipe } from "@sluice/dsl";
+ *
+ * const users = await pipe(ids)
+ *   .map(fetchUser, { workers: 16, maxsize: 64 })
+ *   .filter((u) => u.active)
+ *   .ordered();
+ * ```
+ *
+ * @packageDocumentation
+ */
+export { OptionsError, TimeoutError, defaultMaxsize, type RunOptions } from "@sluice/core";
+export { concat } from "./concat.js";
+export type { Context, EngineContext, HookInfo } from "./context.js";
+export type { Operator } from "./operator.js";
+export { each, filter, flatMap, map, ordered } from "./operators.js";
+export { pipe } from "./pipe.js";
+export { Pipeline, type FlatMapResult } from "./pipeline.js";
+export type { ElementOf, IterableSource, Source } from "./source.js";
+export { stageOptionsSchema, type HookContext, type StageFn, type StageMethod, type StageOptions } from "./stage-options.js";

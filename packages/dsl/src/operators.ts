@@ -1,0 +1,99 @@
+import type { Context } from "./context.js";
+import type { Operator } from "./operator.js";
+import type { FlatMapResult, Pipeline } from "./pipeline.js";
+import { resolveStage, type HookContext, type StageFn, type StageOptions } from "./stage-options.js";
+
+// Operators validate eagerly, so a bad option throws where the operator is written.
+
+/**
+ * The operator form of {@link Pipeline.map}: calls `f` on every element, up to `workers` at once.
+ *
+ * @param f - `(x, ctx) => U | Promise<U>`
+ * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`
+ * @example
+ * ```ts
+ * const users = await pipe(ids, map(fetchUser, { workers: 16 }), filter((u) => u.active));
+ * ```
+ */
+export function map<T, U, C extends HookContext = {}>(
+  f: StageFn<T, U | PromiseLike<U>, C>,
+  options?: StageOptions<C>,
+): Operator<T, Awaited<U>> {
+  resolveStage("map", f, options, 0);
+  return (pipeline) => pipeline.map(f, options);
+}
+
+/**
+ * The operator form of {@link Pipeline.filter}: keeps elements for which `f` is truthy; a
+ * type guard narrows the element type.
+ *
+ * @param f - `(x, ctx) => boolean | Promise<boolean>`, or a type guard
+ * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`
+ * @example
+ * ```ts
+ * const numbers = await pipe([1, "a", 2], filter((x): x is number => typeof x === "number"));
+ * ```
+ */
+export function filter<T, S extends T, C extends HookContext = {}>(
+  f: (value: T, ctx: Context<C>) => value is S,
+  options?: StageOptions<C>,
+): Operator<T, S>;
+export function filter<T, C extends HookContext = {}>(
+  f: StageFn<T, unknown, C>,
+  options?: StageOptions<C>,
+): Operator<T, T>;
+export function filter<T, C extends HookContext = {}>(
+  f: StageFn<T, unknown, C>,
+  options?: StageOptions<C>,
+): Operator<T, T> {
+  resolveStage("filter", f, options, 0);
+  return (pipeline) => pipeline.filter(f, options);
+}
+
+/**
+ * The operator form of {@link Pipeline.flatMap}: emits every item of the iterable `f` returns, streamed.
+ *
+ * @param f - `(x, ctx) => Iterable<U> | AsyncIterable<U> | Promise<Iterable<U>>`
+ * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`
+ * @example
+ * ```ts
+ * const words = await pipe(["a b", "c"], flatMap((line: string) => line.split(" ")));
+ * ```
+ */
+export function flatMap<T, U, C extends HookContext = {}>(
+  f: StageFn<T, FlatMapResult<U>, C>,
+  options?: StageOptions<C>,
+): Operator<T, U> {
+  resolveStage("flatMap", f, options, 0);
+  return (pipeline) => pipeline.flatMap(f, options);
+}
+
+/**
+ * The operator form of {@link Pipeline.each}: calls `f` for its side effects and emits nothing.
+ *
+ * @param f - `(x, ctx) => unknown`
+ * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`
+ * @example
+ * ```ts
+ * await pipe(rows, each((row: Row) => db.insert(row), { workers: 8 })).run();
+ * ```
+ */
+export function each<T, C extends HookContext = {}>(
+  f: StageFn<T, unknown, C>,
+  options?: StageOptions<C>,
+): Operator<T, never> {
+  resolveStage("each", f, options, 0);
+  return (pipeline) => pipeline.each(f, options);
+}
+
+/**
+ * The operator form of {@link Pipeline.ordered}: restores source order, streaming.
+ *
+ * @example
+ * ```ts
+ * const inOrder = await pipe([3, 1, 2], map(sleepThenReturn, { workers: 3 }), ordered());
+ * ```
+ */
+export function ordered<T>(): Operator<T, T> {
+  return (pipeline: Pipeline<T>) => pipeline.ordered();
+}

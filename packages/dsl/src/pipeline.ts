@@ -1,0 +1,320 @@
+import {
+  collect,
+  createOrderedNode,
+  createStageNode,
+  iterate,
+  type RunOptions,
+  type StageFunction,
+  type StageKind,
+} from "@sluice/core";
+import type { Graph } from "./source.js";
+import { resolveStage, type HookContext, type StageFn, type StageOptions } from "./stage-options.js";
+import type { Context } from "./context.js";
+import type { Operator } from "./operator.js";
+
+/** The graph behind a pipeline value, or `undefined` for anything else (set in Pipeline's static block). */
+export let readGraph: (value: object) => Graph | undefined;
+
+/** What a `flatMap` function may return for elements of type `U`. */
+export type FlatMapResult<U> = Iterable<U> | AsyncIterable<U> | PromiseLike<Iterable<U> | AsyncIterable<U>>;
+
+/**
+ * An immutable, lazy description of a concurrent pipeline whose elements have type `T`.
+ * Every method returns a new pipeline; nothing runs until the pipeline is consumed
+ * (`await`, `for await`, `toArray`, `run`, `iterate`), and each consumption is an
+ * independent run of the whole graph.
+ *
+ * @example
+ * ```ts
+ * const stage = pipe(range(10))
+ *   .map(slowAdd1, { workers: 3, maxsize: 4 })
+ *   .filter(slowGt3, { workers: 2 });
+ *
+ * const data = await stage; // e.g. [5, 6, 9, 4, 8, 10, 7]
+ * for await (const x of stage) console.log(x);
+ * ```
+ */
+export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
+  readonly #graph: Graph;
+
+  /** @internal Use {@link pipe} to create pipelines. */
+  constructor(graph: Graph) {
+    this.#graph = graph;
+  }
+
+  static {
+    readGraph = (value) => (#graph in value ? value.#graph : undefined);
+  }
+
+  /**
+   * Calls `f` on every element, up to `workers` calls at once, and emits each result in
+   * completion order.
+   *
+   * @param f - `(x, ctx) => U | Promise<U>`; `ctx` has `signal`, `index`, `stage` and what `onStart` returned
+   * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`
+   * @example
+   * ```ts
+   * const users = await pipe(ids).map((id, { signal }) => fetchUser(id, { signal }), { workers: 16 });
+   * ```
+   */
+  map<U, C extends HookContext = {}>(f: StageFn<T, U | PromiseLike<U>, C>, options?: StageOptions<C>): Pipeline<Awaited<U>> {
+    return this.#stage("map", f, options);
+  }
+
+  /**
+   * Emits the elements for which `f` returns a truthy value (or a promise of one). A type
+   * guard `(x) => x is S` narrows the element type to `S`.
+   *
+   * @param f - `(x, ctx) => boolean | Promise<boolean>`, or a type guard
+   * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`
+   * @example
+   * ```ts
+   * const active = await pipe(users).filter((u) => u.active);
+   * const numbers = await pipe([1, "a", 2]).filter((x): x is number => typeof x === "number"); // number[]
+   * ```
+   */
+  filter<S extends T, C extends HookContext = {}>(
+    f: (value: T, ctx: Context<C>) => value is S,
+    options?: StageOptions<C>,
+  ): Pipeline<S>;
+  filter<C extends HookContext = {}>(f: StageFn<T, unknown, C>, options?: StageOptions<C>): Pipeline<T>;
+  filter<C extends HookContext = {}>(f: StageFn<T, unknown, C>, options?: StageOptions<C>): Pipeline<T> {
+    return this.#stage("filter", f, options);
+  }
+
+  /**
+   * Calls `f` on every element and emits each item of the iterable it returns (an array,
+   * any `Iterable`, an `AsyncIterable`, or a promise of one). Items stream downstream as
+   * they are produced: an async generator's items flow before it finishes.
+   *
+   * @param f - `(x, ctx) => Iterable<U> | AsyncIterable<U> | Promise<Iterable<U>>`
+   * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`
+   * @example
+   * ```ts
+   * const lines = pipe(files).flatMap(async function* (file) {
+   *   for await (const line of readLines(file)) yield line;
+   * }, { workers: 4 });
+   * ```
+   */
+  flatMap<U, C extends HookContext = {}>(f: StageFn<T, FlatMapResult<U>, C>, options?: StageOptions<C>): Pipeline<U> {
+    return this.#stage("flatMap", f, options);
+  }
+
+  /**
+   * Calls `f` on every element for its side effects and emits nothing. Consume it with
+   * `run()` (or `await`, which gives `[]`).
+   *
+   * @param f - `(x, ctx) => unknown`; its result is ignored (a promise is awaited)
+   * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`
+   * @example
+   * ```ts
+   * await pipe(rows).each((row) => db.insert(row), { workers: 8 }).run();
+   * ```
+   */
+  each<C extends HookContext = {}>(f: StageFn<T, unknown, C>, options?: StageOptions<C>): Pipeline<never> {
+    return this.#stage("each", f, options);
+  }
+
+  /**
+   * Restores source order (by index path: concat inputs in argument order, each flatMap
+   * expansion in the order produced, filtered-out elements skipped). It streams: each
+   * element is emitted as soon as everything before it has been emitted or dropped.
+   *
+   * @example
+   * ```ts
+   * const inOrder = await pipe([3, 1, 2]).map(sleepThenReturn, { workers: 3 }).ordered(); // [3, 1, 2]
+   * ```
+   */
+  ordered(): Pipeline<T> {
+    return new Pipeline({ node: createOrderedNode(this.#graph.node), depth: this.#graph.depth });
+  }
+
+  /**
+   * Applies operators (from {@link map}, {@link filter}, {@link flatMap}, {@link each},
+   * {@link ordered}, or your own) in order.
+   *
+   * @example
+   * ```ts
+   * const clean = [filter((x: number) => x > 0), ordered<number>()] as const;
+   * const result = await pipe([3, -1, 2]).map((x) => x * 2).through(...clean);
+   * ```
+   */
+  through(): Pipeline<T>;
+  through<A>(op1: Operator<T, A>): Pipeline<A>;
+  through<A, B>(op1: Operator<T, A>, op2: Operator<A, B>): Pipeline<B>;
+  through<A, B, C>(op1: Operator<T, A>, op2: Operator<A, B>, op3: Operator<B, C>): Pipeline<C>;
+  through<A, B, C, D>(op1: Operator<T, A>, op2: Operator<A, B>, op3: Operator<B, C>, op4: Operator<C, D>): Pipeline<D>;
+  through<A, B, C, D, E>(
+    op1: Operator<T, A>,
+    op2: Operator<A, B>,
+    op3: Operator<B, C>,
+    op4: Operator<C, D>,
+    op5: Operator<D, E>,
+  ): Pipeline<E>;
+  through<A, B, C, D, E, F>(
+    op1: Operator<T, A>,
+    op2: Operator<A, B>,
+    op3: Operator<B, C>,
+    op4: Operator<C, D>,
+    op5: Operator<D, E>,
+    op6: Operator<E, F>,
+  ): Pipeline<F>;
+  through<A, B, C, D, E, F, G>(
+    op1: Operator<T, A>,
+    op2: Operator<A, B>,
+    op3: Operator<B, C>,
+    op4: Operator<C, D>,
+    op5: Operator<D, E>,
+    op6: Operator<E, F>,
+    op7: Operator<F, G>,
+  ): Pipeline<G>;
+  through<A, B, C, D, E, F, G, H>(
+    op1: Operator<T, A>,
+    op2: Operator<A, B>,
+    op3: Operator<B, C>,
+    op4: Operator<C, D>,
+    op5: Operator<D, E>,
+    op6: Operator<E, F>,
+    op7: Operator<F, G>,
+    op8: Operator<G, H>,
+  ): Pipeline<H>;
+  through<A, B, C, D, E, F, G, H, I>(
+    op1: Operator<T, A>,
+    op2: Operator<A, B>,
+    op3: Operator<B, C>,
+    op4: Operator<C, D>,
+    op5: Operator<D, E>,
+    op6: Operator<E, F>,
+    op7: Operator<F, G>,
+    op8: Operator<G, H>,
+    op9: Operator<H, I>,
+  ): Pipeline<I>;
+  through<A, B, C, D, E, F, G, H, I, J>(
+    op1: Operator<T, A>,
+    op2: Operator<A, B>,
+    op3: Operator<B, C>,
+    op4: Operator<C, D>,
+    op5: Operator<D, E>,
+    op6: Operator<E, F>,
+    op7: Operator<F, G>,
+    op8: Operator<G, H>,
+    op9: Operator<H, I>,
+    op10: Operator<I, J>,
+  ): Pipeline<J>;
+  through<A, B, C, D, E, F, G, H, I, J, K>(
+    op1: Operator<T, A>,
+    op2: Operator<A, B>,
+    op3: Operator<B, C>,
+    op4: Operator<C, D>,
+    op5: Operator<D, E>,
+    op6: Operator<E, F>,
+    op7: Operator<F, G>,
+    op8: Operator<G, H>,
+    op9: Operator<H, I>,
+    op10: Operator<I, J>,
+    op11: Operator<J, K>,
+  ): Pipeline<K>;
+  through<A, B, C, D, E, F, G, H, I, J, K, L>(
+    op1: Operator<T, A>,
+    op2: Operator<A, B>,
+    op3: Operator<B, C>,
+    op4: Operator<C, D>,
+    op5: Operator<D, E>,
+    op6: Operator<E, F>,
+    op7: Operator<F, G>,
+    op8: Operator<G, H>,
+    op9: Operator<H, I>,
+    op10: Operator<I, J>,
+    op11: Operator<J, K>,
+    op12: Operator<K, L>,
+  ): Pipeline<L>;
+  through(...ops: Operator<any, any>[]): Pipeline<unknown>;
+  through(...ops: Operator<any, any>[]): Pipeline<unknown> {
+    let pipeline: Pipeline<unknown> = this;
+    for (const op of ops) {
+      if (typeof op !== "function") {
+        throw new TypeError(`through(): every operator must be a function (received ${typeof op})`);
+      }
+      pipeline = op(pipeline);
+    }
+    return pipeline;
+  }
+
+  /**
+   * Runs the pipeline and resolves with all its elements (in completion order unless
+   * `ordered()` was used). Rejects with the run's first error, as the same object.
+   *
+   * @param options - `signal`: aborting it tears the run down and rejects with its reason
+   * @example
+   * ```ts
+   * const values = await pipe(ids).map(fetchUser, { workers: 8 }).toArray({ signal: AbortSignal.timeout(5_000) });
+   * ```
+   */
+  toArray(options: RunOptions = {}): Promise<T[]> {
+    return collect(this.#graph.node, options, true) as Promise<T[]>;
+  }
+
+  /**
+   * Runs the pipeline to the end, discarding its elements: for pipelines run for their
+   * side effects (`each`).
+   *
+   * @param options - `signal`: aborting it tears the run down and rejects with its reason
+   * @example
+   * ```ts
+   * await pipe(rows).each((row) => db.insert(row), { workers: 8 }).run();
+   * ```
+   */
+  async run(options: RunOptions = {}): Promise<void> {
+    await collect(this.#graph.node, options, false);
+  }
+
+  /**
+   * An async iterator over a new run, with a caller's `signal`. Leaving the loop early
+   * (`break`, `return`, a throw) tears the run down.
+   *
+   * @param options - `signal`: aborting it tears the run down; the loop then throws its reason
+   * @example
+   * ```ts
+   * const controller = new AbortController();
+   * for await (const user of pipe(ids).map(fetchUser).iterate({ signal: controller.signal })) {
+   *   console.log(user);
+   * }
+   * ```
+   */
+  iterate(options: RunOptions = {}): AsyncIterableIterator<T> {
+    return iterate(this.#graph.node, options) as AsyncIterableIterator<T>;
+  }
+
+  /**
+   * `for await (const x of pipeline)`: each element as soon as it is ready.
+   *
+   * @example
+   * ```ts
+   * for await (const user of pipe(ids).map(fetchUser, { workers: 4 })) console.log(user);
+   * ```
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    return this.iterate();
+  }
+
+  /**
+   * Makes `await pipeline` run it and give all its elements, like `toArray()`.
+   *
+   * @example
+   * ```ts
+   * const doubled: number[] = await pipe([1, 2, 3]).map((x) => x * 2);
+   * ```
+   */
+  then<R1 = T[], R2 = never>(
+    onFulfilled?: ((value: T[]) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this.toArray().then(onFulfilled, onRejected);
+  }
+
+  #stage<U>(kind: StageKind, f: unknown, options: unknown): Pipeline<U> {
+    const depth = this.#graph.depth + 1;
+    const settings = resolveStage(kind, f, options, depth);
+    return new Pipeline({ node: createStageNode(kind, this.#graph.node, f as StageFunction, settings), depth });
+  }
+}

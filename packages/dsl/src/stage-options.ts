@@ -1,0 +1,120 @@
+import { OptionsError, defaultMaxsize, describeValue, type StageSettings } from "@sluice/core";
+import { z } from "zod";
+import type { Context, EngineContext, HookInfo } from "./context.js";
+
+/**
+ * An object `onStart` may return: any object without the engine's keys
+ * (`signal`, `index`, `stage`), which would shadow them in `ctx`.
+ */
+export type HookContext = object & { readonly [K in keyof EngineContext]?: never };
+
+/**
+ * Options of `map`, `filter`, `flatMap` and `each`. `C` is what `onStart` returns; it is
+ * inferred, so `ctx.client` is typed in `f` without annotations.
+ *
+ * @example
+ * ```ts
+ * pipe(ids).map(fetchUser, {
+ *   workers: 16,        // calls of f in flight at once
+ *   maxsize: 64,        // elements waiting at this stage's input
+ *   timeout: 5_000,     // per call, in ms; ctx.signal aborts on expiry
+ *   onTimeout: "skip",  // drop the element instead of failing the run
+ *   name: "fetch-users",
+ *   onStart: () => ({ client: new Client() }),
+ *   onDone: ({ client }) => client.close(),
+ * });
+ * ```
+ */
+export interface StageOptions<C extends HookContext = {}> {
+  /** Calls of `f` in flight at once: an integer >= 1. Default 1. */
+  readonly workers?: number;
+  /**
+   * Elements that may wait at this stage's input: an integer >= 0, `0` meaning unbounded.
+   * Default `max(16, 2 * workers)` (see docs/benchmarks.md for the evidence).
+   */
+  readonly maxsize?: number;
+  /** Milliseconds a call of `f` may take (> 0). On expiry `ctx.signal` aborts and the call is abandoned. Default: none. */
+  readonly timeout?: number;
+  /** What a timed-out call does: `"error"` (default) fails the run with a `TimeoutError`; `"skip"` drops the element. */
+  readonly onTimeout?: "error" | "skip";
+  /** Shown in errors: a non-empty string. Default `map#2` style (the method and the stage's depth). */
+  readonly name?: string;
+  /** Called once per stage per run before the stage's first call; its result is merged into every `ctx` and passed to `onDone`. */
+  readonly onStart?: (info: HookInfo) => C | PromiseLike<C>;
+  /** Called exactly once per stage per run after its calls have settled, on success, error and cancellation alike. Runs only if `onStart` (when given) succeeded. */
+  readonly onDone?: (ctx: C & HookInfo) => unknown;
+}
+
+/** The function a stage calls: `(element, ctx)`, sync or async. */
+export type StageFn<T, R, C extends HookContext> = (value: T, ctx: Context<C>) => R;
+
+/** The methods that take stage options, for error messages. */
+export type StageMethod = "map" | "filter" | "flatMap" | "each";
+
+const isFunction = (value: unknown): value is (...args: never[]) => unknown => typeof value === "function";
+
+/** The zod schema every stage's options are validated with. */
+export const stageOptionsSchema = z.strictObject({
+  workers: z.number().int().min(1).optional(),
+  maxsize: z.number().int().min(0).optional(),
+  timeout: z.number().positive().max(2_147_483_647).optional(),
+  onTimeout: z.enum(["error", "skip"]).optional(),
+  name: z.string().min(1).optional(),
+  onStart: z.custom<(info: HookInfo) => unknown>(isFunction).optional(),
+  onDone: z.custom<(info: HookInfo) => unknown>(isFunction).optional(),
+});
+
+/** What each option allows, in the words of the error messages. */
+const ALLOWED: Readonly<Record<keyof z.infer<typeof stageOptionsSchema>, string>> = {
+  workers: "an integer >= 1",
+  maxsize: "an integer >= 0 (0 means unbounded)",
+  timeout: "a number of milliseconds > 0 (at most 2147483647)",
+  onTimeout: 'one of "error", "skip"',
+  name: "a non-empty string",
+  onStart: "a function",
+  onDone: "a function",
+};
+
+/**
+ * Validates `f` and `options` for `method` and completes them into the engine's settings.
+ * Throws an {@link OptionsError} naming the method, the option, what was received and
+ * what is allowed.
+ */
+export function resolveStage(method: StageMethod, f: unknown, options: unknown, stageNumber: number): StageSettings {
+  if (typeof f !== "function") {
+    throw new OptionsError(`${method}(): f must be a function (received ${describeValue(f)})`);
+  }
+  if (options === undefined) return settings(`${method}#${stageNumber}`, {});
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    throw new OptionsError(`${method}(): options must be an object (received ${describeValue(options)})`);
+  }
+  const parsed = stageOptionsSchema.safeParse(options);
+  if (!parsed.success) throw optionsError(method, options as Record<string, unknown>, parsed.error.issues[0]!);
+  return settings(parsed.data.name ?? `${method}#${stageNumber}`, parsed.data);
+}
+
+function settings(name: string, options: z.infer<typeof stageOptionsSchema>): StageSettings {
+  const workers = options.workers ?? 1;
+  return {
+    name,
+    workers,
+    maxsize: options.maxsize ?? defaultMaxsize(workers),
+    timeout: options.timeout,
+    onTimeout: options.onTimeout ?? "error",
+    onStart: options.onStart,
+    onDone: options.onDone,
+  };
+}
+
+function optionsError(method: string, options: Record<string, unknown>, issue: z.core.$ZodIssue): OptionsError {
+  if (issue.code === "unrecognized_keys") {
+    const key = issue.keys[0]!;
+    return new OptionsError(
+      `${method}(): options.${key} is not an option (options are: ${Object.keys(ALLOWED).join(", ")})`,
+    );
+  }
+  const key = String(issue.path[0]) as keyof typeof ALLOWED;
+  return new OptionsError(
+    `${method}(): options.${key} must be ${ALLOWED[key]} (received ${describeValue(options[key])})`,
+  );
+}
