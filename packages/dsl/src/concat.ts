@@ -1,6 +1,6 @@
 import { createConcatNode } from "@sluice/core";
 import { Pipeline } from "./pipeline.js";
-import { graphOf, type ElementOf, type Source } from "./source.js";
+import { Graph, graphOf, type ElementOf, type Source } from "./source.js";
 
 /**
  * Merges several sources (pipelines, arrays, async iterables, streams) into one pipeline
@@ -19,5 +19,5 @@ export function concat<S extends readonly Source<unknown>[]>(...sources: S): Pip
   if (sources.length === 0) return new Pipeline(graphOf([], "concat"));
   const graphs = sources.map((source) => graphOf(source, "concat"));
   const depth = Math.max(...graphs.map((graph) => graph.depth));
-  return new Pipeline({ node: createConcatNode(graphs.map((graph) => graph.node)), depth });
+  return new Pipeline(new Graph(createConcatNode(graphs.map((graph) => graph.node)), depth));
 }

@@ -7,10 +7,12 @@ import {
   type StageFunction,
   type StageKind,
 } from "@sluice/core";
-import type { Graph } from "./source.js";
+import { Graph } from "./source.js";
 import { resolveStage, type HookContext, type StageFn, type StageOptions } from "./stage-options.js";
 import type { Context } from "./context.js";
 import type { Operator } from "./operator.js";
+
+const NO_OPTIONS: RunOptions = Object.freeze({});
 
 /** The graph behind a pipeline value, or `undefined` for anything else (set in Pipeline's static block). */
 export let readGraph: (value: object) => Graph | undefined;
@@ -126,7 +128,7 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
    * ```
    */
   ordered(): Pipeline<T> {
-    return new Pipeline({ node: createOrderedNode(this.#graph.node), depth: this.#graph.depth });
+    return new Pipeline(new Graph(createOrderedNode(this.#graph.node), this.#graph.depth));
   }
 
   /**
@@ -250,7 +252,7 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
    * const values = await pipe(ids).map(fetchUser, { workers: 8 }).toArray({ signal: AbortSignal.timeout(5_000) });
    * ```
    */
-  toArray(options: RunOptions = {}): Promise<T[]> {
+  toArray(options: RunOptions = NO_OPTIONS): Promise<T[]> {
     return collect(this.#graph.node, options, true) as Promise<T[]>;
   }
 
@@ -264,7 +266,7 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
    * await pipe(rows).each((row) => db.insert(row), { workers: 8 }).run();
    * ```
    */
-  async run(options: RunOptions = {}): Promise<void> {
+  async run(options: RunOptions = NO_OPTIONS): Promise<void> {
     await collect(this.#graph.node, options, false);
   }
 
@@ -281,7 +283,7 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
    * }
    * ```
    */
-  iterate(options: RunOptions = {}): AsyncIterableIterator<T> {
+  iterate(options: RunOptions = NO_OPTIONS): AsyncIterableIterator<T> {
     return iterate(this.#graph.node, options) as AsyncIterableIterator<T>;
   }
 
@@ -315,6 +317,6 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
   #stage<U>(kind: StageKind, f: unknown, options: unknown): Pipeline<U> {
     const depth = this.#graph.depth + 1;
     const settings = resolveStage(kind, f, options, depth);
-    return new Pipeline({ node: createStageNode(kind, this.#graph.node, f as StageFunction, settings), depth });
+    return new Pipeline(new Graph(createStageNode(kind, this.#graph.node, f as StageFunction, settings), depth));
   }
 }

@@ -40,11 +40,13 @@ export type ElementOf<S> =
               ? ElementOf<R>
               : never;
 
-/** The graph and stage count a pipeline carries. */
-export interface Graph {
-  readonly node: Node;
-  /** Stages on the longest path from a source, for `map#2` style default names. */
-  readonly depth: number;
+/** The graph and stage count a pipeline carries (a class, not a literal: see PERF-NOTES §4). */
+export class Graph {
+  constructor(
+    readonly node: Node,
+    /** Stages on the longest path from a source, for `map#2` style default names. */
+    readonly depth: number,
+  ) {}
 }
 
 /** The graph for `source`: a pipeline's own graph, or a new source node (TypeError if invalid). */
@@ -52,7 +54,7 @@ export function graphOf(source: unknown, method: string): Graph {
   const graph = typeof source === "object" && source !== null ? readGraph(source) : undefined;
   if (graph !== undefined) return graph;
   try {
-    return { node: createSourceNode(source), depth: 0 };
+    return new Graph(createSourceNode(source), 0);
   } catch (error) {
     if (error instanceof TypeError && method !== "pipe") {
       throw new TypeError(error.message.replace(/^pipe\(\)/, `${method}()`));

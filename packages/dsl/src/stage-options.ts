@@ -64,6 +64,8 @@ export const stageOptionsSchema = z.strictObject({
   onDone: z.custom<(info: HookInfo) => unknown>(isFunction).optional(),
 });
 
+const NO_OPTIONS: z.infer<typeof stageOptionsSchema> = Object.freeze({});
+
 /** What each option allows, in the words of the error messages. */
 const ALLOWED: Readonly<Record<keyof z.infer<typeof stageOptionsSchema>, string>> = {
   workers: "an integer >= 1",
@@ -84,7 +86,7 @@ export function resolveStage(method: StageMethod, f: unknown, options: unknown, 
   if (typeof f !== "function") {
     throw new OptionsError(`${method}(): f must be a function (received ${describeValue(f)})`);
   }
-  if (options === undefined) return settings(`${method}#${stageNumber}`, {});
+  if (options === undefined) return settings(`${method}#${stageNumber}`, NO_OPTIONS);
   if (options === null || typeof options !== "object" || Array.isArray(options)) {
     throw new OptionsError(`${method}(): options must be an object (received ${describeValue(options)})`);
   }
@@ -94,16 +96,29 @@ export function resolveStage(method: StageMethod, f: unknown, options: unknown, 
 }
 
 function settings(name: string, options: z.infer<typeof stageOptionsSchema>): StageSettings {
-  const workers = options.workers ?? 1;
-  return {
-    name,
-    workers,
-    maxsize: options.maxsize ?? defaultMaxsize(workers),
-    timeout: options.timeout,
-    onTimeout: options.onTimeout ?? "error",
-    onStart: options.onStart,
-    onDone: options.onDone,
-  };
+  return Object.freeze(new ResolvedSettings(name, options));
+}
+
+/** A stage's complete settings (a class, not a literal: see PERF-NOTES §4). */
+class ResolvedSettings implements StageSettings {
+  readonly workers: number;
+  readonly maxsize: number;
+  readonly timeout: number | undefined;
+  readonly onTimeout: "error" | "skip";
+  readonly onStart: ((info: HookInfo) => unknown) | undefined;
+  readonly onDone: ((info: HookInfo) => unknown) | undefined;
+
+  constructor(
+    readonly name: string,
+    options: z.infer<typeof stageOptionsSchema>,
+  ) {
+    this.workers = options.workers ?? 1;
+    this.maxsize = options.maxsize ?? defaultMaxsize(this.workers);
+    this.timeout = options.timeout;
+    this.onTimeout = options.onTimeout ?? "error";
+    this.onStart = options.onStart;
+    this.onDone = options.onDone;
+  }
 }
 
 function optionsError(method: string, options: Record<string, unknown>, issue: z.core.$ZodIssue): OptionsError {

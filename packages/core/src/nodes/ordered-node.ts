@@ -16,7 +16,13 @@ export interface OrderedNode {
  * ```
  */
 export function createOrderedNode(input: Node): OrderedNode {
-  return Object.freeze({ kind: "ordered", input });
+  return Object.freeze(new OrderedNodeData(input));
+}
+
+/** A class rather than a literal, for the same reason as the stage nodes (PERF-NOTES §4). */
+class OrderedNodeData implements OrderedNode {
+  readonly kind = "ordered";
+  constructor(readonly input: Node) {}
 }
 
 /** Whether `node` is an {@link OrderedNode}. */

@@ -24,7 +24,13 @@ export function createSourceNode(source: unknown): SourceNode {
         `a Promise of one, or a function returning one (received ${describeValue(source)})`,
     );
   }
-  return Object.freeze({ kind: "source", source });
+  return Object.freeze(new SourceNodeData(source));
+}
+
+/** A class rather than a literal, for the same reason as the stage nodes (PERF-NOTES §4). */
+class SourceNodeData implements SourceNode {
+  readonly kind = "source";
+  constructor(readonly source: unknown) {}
 }
 
 /** Whether `value` has a shape a source may have (its contents are checked when a run starts). */

@@ -33,7 +33,18 @@ export function createStageNode(
   fn: StageFunction,
   settings: StageSettings,
 ): StageNode {
-  return Object.freeze({ kind, input, fn, settings });
+  return Object.freeze(new StageNodeData(kind, input, fn, settings));
+}
+
+// Nodes are class instances rather than object literals: V8 pretenures literal allocation
+// sites whose objects survive a scavenge, which made many small runs GC-bound (PERF-NOTES §4).
+class StageNodeData implements StageNode {
+  constructor(
+    readonly kind: StageKind,
+    readonly input: Node,
+    readonly fn: StageFunction,
+    readonly settings: StageSettings,
+  ) {}
 }
 
 /** Whether `node` is a {@link StageNode} (map, filter, flatMap or each). */

@@ -8,7 +8,7 @@ import type { Run } from "./run.js";
 import { SourceStage } from "./source-stage.js";
 import { WorkerStage } from "./worker-stage.js";
 
-/** What the wiring needs to know about one node of a graph. */
+/** What the wiring needs to know about one node of a graph with a concat. */
 class NodeFacts {
   /** Edges into consumers: more than one means broadcast. */
   uses = 1;
@@ -20,42 +20,38 @@ class NodeFacts {
   }
 }
 
-/** The facts of a graph, computed once per root node and reused by every run. */
-class Plan {
-  readonly facts = new Map<Node, NodeFacts>();
-  shared = false;
+/**
+ * Facts about the nodes of a graph that contains a concat (only a concat can make one node
+ * feed two consumers), or `null` for a chain, which needs none: its marker flags follow
+ * from the path alone. Computed per run on purpose: caching per root in a WeakMap kept every
+ * run's nodes alive through scavenges and made V8 pretenure them (PERF-NOTES §4).
+ */
+function analyse(root: Node): Map<Node, NodeFacts> | null {
+  let node = root;
+  while (node.kind !== "source" && node.kind !== "concat") node = node.input;
+  if (node.kind === "source") return null;
+  const facts = new Map<Node, NodeFacts>();
+  visit(facts, root, false);
+  return facts;
 }
 
-const plans = new WeakMap<Node, Plan>();
-
-function planOf(root: Node): Plan {
-  let plan = plans.get(root);
-  if (plan === undefined) {
-    plan = new Plan();
-    visit(plan, root, false);
-    plans.set(root, plan);
-  }
-  return plan;
-}
-
-function visit(plan: Plan, node: Node, markers: boolean): void {
-  const known = plan.facts.get(node);
+function visit(facts: Map<Node, NodeFacts>, node: Node, markers: boolean): void {
+  const known = facts.get(node);
   if (known !== undefined) {
     known.uses++;
-    plan.shared = true;
-    if (markers) requireMarkers(plan, node);
+    if (markers) requireMarkers(facts, node);
     return;
   }
-  plan.facts.set(node, new NodeFacts(markers));
+  facts.set(node, new NodeFacts(markers));
   const childMarkers = markers || node.kind === "ordered";
-  for (const input of inputsOf(node)) visit(plan, input, childMarkers);
+  for (const input of inputsOf(node)) visit(facts, input, childMarkers);
 }
 
-function requireMarkers(plan: Plan, node: Node): void {
-  const facts = plan.facts.get(node)!;
-  if (facts.markers) return;
-  facts.markers = true;
-  for (const input of inputsOf(node)) requireMarkers(plan, input);
+function requireMarkers(facts: Map<Node, NodeFacts>, node: Node): void {
+  const known = facts.get(node)!;
+  if (known.markers) return;
+  known.markers = true;
+  for (const input of inputsOf(node)) requireMarkers(facts, input);
 }
 
 /**
@@ -63,9 +59,8 @@ function requireMarkers(plan: Plan, node: Node): void {
  * registered with the run before sources, so hooks start before the first element is pulled.
  */
 export function wire(root: Node, run: Run, sink: Receiver & { upstream: Producer }): void {
-  const plan = planOf(root);
-  const builder = new Builder(run, plan);
-  sink.upstream = builder.build(root, sink);
+  const builder = new Builder(run, analyse(root));
+  sink.upstream = builder.build(root, sink, false);
   for (const source of builder.sources) run.addPart(source);
 }
 
@@ -86,17 +81,21 @@ export function consumerCapacity(root: Node): number {
 
 class Builder {
   readonly sources: SourceStage[] = [];
+  readonly #facts: Map<Node, NodeFacts> | null;
   readonly #fans: Map<Node, FanOut> | null;
 
   constructor(
     readonly run: Run,
-    readonly plan: Plan,
+    facts: Map<Node, NodeFacts> | null,
   ) {
-    this.#fans = plan.shared ? new Map() : null;
+    this.#facts = facts;
+    this.#fans = facts === null ? null : new Map();
   }
 
-  build(node: Node, out: Receiver): Producer {
-    const facts = this.plan.facts.get(node)!;
+  /** Builds `node` feeding `out`; `markers` says whether an `ordered()` lies downstream on this path. */
+  build(node: Node, out: Receiver, markers: boolean): Producer {
+    const facts = this.#facts?.get(node);
+    if (facts === undefined) return this.#buildNode(node, out, markers);
     if (facts.uses === 1) return this.#buildNode(node, out, facts.markers);
     let fan = this.#fans!.get(node);
     if (fan === undefined) {
@@ -118,7 +117,7 @@ class Builder {
       case "ordered": {
         const stage = new OrderedStage(this.run, markers);
         stage.out = out;
-        stage.upstream = this.build(node.input, stage);
+        stage.upstream = this.build(node.input, stage, true);
         return stage;
       }
       case "concat": {
@@ -126,7 +125,7 @@ class Builder {
         stage.out = out;
         node.inputs.forEach((input, i) => {
           const receiver = stage.inputs[i]!;
-          receiver.upstream = this.build(input, receiver);
+          receiver.upstream = this.build(input, receiver, markers);
         });
         return stage;
       }
@@ -134,7 +133,7 @@ class Builder {
         const stage = new WorkerStage(this.run, node, markers);
         stage.out = out;
         this.run.addPart(stage);
-        stage.upstream = this.build(node.input, stage);
+        stage.upstream = this.build(node.input, stage, markers);
         return stage;
       }
     }
