@@ -4,6 +4,7 @@
  * `@sluice/dsl` instead, which builds these graphs with a typed fluent API.
  *
  * @packageDocumentation
+ * @module @sluice/core
  */
 export { BoundedQueue } from "./bounded-queue.js";
 export { OptionsError, TimeoutError } from "./errors.js";

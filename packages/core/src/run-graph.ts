@@ -4,7 +4,15 @@ import { IteratorSink } from "./run/iterator-sink.js";
 import { consumerCapacity, wire } from "./run/plan.js";
 import { Run } from "./run/run.js";
 
-/** Options accepted by every way of consuming a pipeline. */
+/**
+ * Options accepted by every way of consuming a pipeline.
+ *
+ * @example
+ * ```ts
+ * const options: RunOptions = { signal: AbortSignal.timeout(5_000) };
+ * const users = await pipe(ids).map(fetchUser, { workers: 8 }).toArray(options);
+ * ```
+ */
 export interface RunOptions {
   /** Aborting it tears the run down; the consumer then sees `signal.reason`. */
   readonly signal?: AbortSignal | undefined;

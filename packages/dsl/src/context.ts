@@ -16,7 +16,15 @@ export interface HookInfo {
   readonly signal: AbortSignal;
 }
 
-/** The keys the engine puts into every `ctx`; `onStart` may not return them. */
+/**
+ * The keys the engine puts into every `ctx`; `onStart` may not return them.
+ *
+ * @example
+ * ```ts
+ * const logIndex = (x: string, { index, stage }: EngineContext) => console.log(stage, index, x);
+ * await pipe(["a", "b"]).each(logIndex).run(); // "each#1 [0] a", "each#1 [1] b" in some order
+ * ```
+ */
 export interface EngineContext {
   /** Aborts when the run is torn down or this call times out; pass it to `fetch` and friends. */
   readonly signal: AbortSignal;

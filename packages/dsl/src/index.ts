@@ -13,6 +13,7 @@
  * ```
  *
  * @packageDocumentation
+ * @module @sluice/dsl
  */
 export { OptionsError, TimeoutError, defaultMaxsize, type RunOptions } from "@sluice/core";
 export { concat } from "./concat.js";

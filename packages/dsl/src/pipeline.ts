@@ -17,7 +17,15 @@ const NO_OPTIONS: RunOptions = Object.freeze({});
 /** The graph behind a pipeline value, or `undefined` for anything else (set in Pipeline's static block). */
 export let readGraph: (value: object) => Graph | undefined;
 
-/** What a `flatMap` function may return for elements of type `U`. */
+/**
+ * What a `flatMap` function may return for elements of type `U`.
+ *
+ * @example
+ * ```ts
+ * const split = (line: string): FlatMapResult<string> => line.split(" ");
+ * const words = await pipe(["a b", "c"]).flatMap(split); // ["a", "b", "c"] in some order
+ * ```
+ */
 export type FlatMapResult<U> = Iterable<U> | AsyncIterable<U> | PromiseLike<Iterable<U> | AsyncIterable<U>>;
 
 /**

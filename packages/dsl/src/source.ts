@@ -1,7 +1,14 @@
 import { createSourceNode, type Node } from "@sluice/core";
 import { readGraph, type Pipeline } from "./pipeline.js";
 
-/** A source that can be iterated directly. */
+/**
+ * A source that can be iterated directly.
+ *
+ * @example
+ * ```ts
+ * const lines: IterableSource<string> = Readable.from(["a", "b"]);
+ * ```
+ */
 export type IterableSource<T> = Iterable<T> | AsyncIterable<T> | ReadableStream<T>;
 
 /**
@@ -9,6 +16,13 @@ export type IterableSource<T> = Iterable<T> | AsyncIterable<T> | ReadableStream<
  * (async generators, Node `Readable` in object mode, WHATWG `ReadableStream`), a
  * `Pipeline`, a `Promise` of one of these, or a zero-argument function returning one
  * (called once per run, which makes one-shot sources such as generators re-runnable).
+ *
+ * @example
+ * ```ts
+ * const fromArray: Source<number> = [1, 2, 3];
+ * const fromGenerator: Source<number> = async function* () { yield 1; yield 2; };
+ * const fromPromise: Source<string> = fetchNames(); // Promise<string[]>
+ * ```
  */
 export type Source<T> =
   | IterableSource<T>

@@ -5,6 +5,13 @@ import type { Context, EngineContext, HookInfo } from "./context.js";
 /**
  * An object `onStart` may return: any object without the engine's keys
  * (`signal`, `index`, `stage`), which would shadow them in `ctx`.
+ *
+ * @example
+ * ```ts
+ * const ok: HookContext = { client: new Client() };
+ * // @ts-expect-error: `signal` is the engine's
+ * const clash: HookContext = { signal: new AbortController().signal };
+ * ```
  */
 export type HookContext = object & { readonly [K in keyof EngineContext]?: never };
 
@@ -45,15 +52,38 @@ export interface StageOptions<C extends HookContext = {}> {
   readonly onDone?: (ctx: C & HookInfo) => unknown;
 }
 
-/** The function a stage calls: `(element, ctx)`, sync or async. */
+/**
+ * The function a stage calls: `(element, ctx)`, sync or async.
+ *
+ * @example
+ * ```ts
+ * const parse: StageFn<string, number, {}> = (text) => Number.parseInt(text, 10);
+ * await pipe(["1", "2"]).map(parse); // [1, 2] in some order
+ * ```
+ */
 export type StageFn<T, R, C extends HookContext> = (value: T, ctx: Context<C>) => R;
 
-/** The methods that take stage options, for error messages. */
+/**
+ * The methods that take stage options, for error messages.
+ *
+ * @example
+ * ```ts
+ * const method: StageMethod = "flatMap"; // as in "flatMap(): options.workers must be ..."
+ * ```
+ */
 export type StageMethod = "map" | "filter" | "flatMap" | "each";
 
 const isFunction = (value: unknown): value is (...args: never[]) => unknown => typeof value === "function";
 
-/** The zod schema every stage's options are validated with. */
+/**
+ * The zod schema every stage's options are validated with.
+ *
+ * @example
+ * ```ts
+ * stageOptionsSchema.safeParse({ workers: 4, maxsize: 0 }).success; // true
+ * stageOptionsSchema.safeParse({ workers: 0 }).success; // false
+ * ```
+ */
 export const stageOptionsSchema = z.strictObject({
   workers: z.number().int().min(1).optional(),
   maxsize: z.number().int().min(0).optional(),

@@ -1,6 +1,14 @@
 import type { Node } from "./node.js";
 
-/** Merges several inputs as their elements arrive, prefixing each index path with the input's position. */
+/**
+ * Merges several inputs as their elements arrive, prefixing each index path with the input's position.
+ *
+ * @example
+ * ```ts
+ * const node: ConcatNode = createConcatNode([createSourceNode([1, 2]), createSourceNode(["a"])]);
+ * node.inputs.length; // 2
+ * ```
+ */
 export interface ConcatNode {
   readonly kind: "concat";
   /** The merged inputs, in argument order. */
@@ -19,7 +27,15 @@ export function createConcatNode(inputs: readonly Node[]): ConcatNode {
   return Object.freeze({ kind: "concat", inputs: Object.freeze([...inputs]) });
 }
 
-/** Whether `node` is a {@link ConcatNode}. */
+/**
+ * Whether `node` is a {@link ConcatNode}.
+ *
+ * @example
+ * ```ts
+ * isConcatNode(createConcatNode([])); // true
+ * isConcatNode(createSourceNode([1])); // false
+ * ```
+ */
 export function isConcatNode(node: Node): node is ConcatNode {
   return node.kind === "concat";
 }

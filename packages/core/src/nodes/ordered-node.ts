@@ -1,6 +1,14 @@
 import type { Node } from "./node.js";
 
-/** Emits its input's elements in source order (by index path), streaming. */
+/**
+ * Emits its input's elements in source order (by index path), streaming.
+ *
+ * @example
+ * ```ts
+ * const node: OrderedNode = createOrderedNode(createSourceNode([1, 2]));
+ * node.kind; // "ordered"
+ * ```
+ */
 export interface OrderedNode {
   readonly kind: "ordered";
   /** The node whose elements are put back in order. */
@@ -25,7 +33,14 @@ class OrderedNodeData implements OrderedNode {
   constructor(readonly input: Node) {}
 }
 
-/** Whether `node` is an {@link OrderedNode}. */
+/**
+ * Whether `node` is an {@link OrderedNode}.
+ *
+ * @example
+ * ```ts
+ * isOrderedNode(createOrderedNode(createSourceNode([1]))); // true
+ * ```
+ */
 export function isOrderedNode(node: Node): node is OrderedNode {
   return node.kind === "ordered";
 }

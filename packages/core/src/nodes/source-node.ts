@@ -2,6 +2,12 @@
  * Where a run's elements come from: an array or other iterable, an async iterable
  * (async generators, Node `Readable`, WHATWG `ReadableStream`), a promise of one, or a
  * zero-argument function returning one of these (called once per run).
+ *
+ * @example
+ * ```ts
+ * const node: SourceNode = createSourceNode(async function* () { yield 1; });
+ * node.kind; // "source"
+ * ```
  */
 export interface SourceNode {
   readonly kind: "source";
@@ -33,7 +39,16 @@ class SourceNodeData implements SourceNode {
   constructor(readonly source: unknown) {}
 }
 
-/** Whether `value` has a shape a source may have (its contents are checked when a run starts). */
+/**
+ * Whether `value` has a shape a source may have (its contents are checked when a run starts).
+ *
+ * @example
+ * ```ts
+ * isSourceLike([1, 2]); // true
+ * isSourceLike(() => [1]); // true
+ * isSourceLike(42); // false
+ * ```
+ */
 export function isSourceLike(value: unknown): boolean {
   if (typeof value === "function") return true;
   if (typeof value === "string") return true;
@@ -47,7 +62,17 @@ export function isSourceLike(value: unknown): boolean {
   );
 }
 
-/** A short description of a value for error messages: `5`, `"x"`, `null`, `an object`, ... */
+/**
+ * A short description of a value for error messages: `5`, `"x"`, `null`, `an object`, ...
+ *
+ * @example
+ * ```ts
+ * describeValue(0); // "0"
+ * describeValue("5"); // '"5"'
+ * describeValue([]); // "an array"
+ * describeValue(new Map()); // "an object (Map)"
+ * ```
+ */
 export function describeValue(value: unknown): string {
   if (value === null) return "null";
   if (value === undefined) return "undefined";
@@ -67,7 +92,14 @@ export function describeValue(value: unknown): string {
   }
 }
 
-/** Whether `node` is a {@link SourceNode}. */
+/**
+ * Whether `node` is a {@link SourceNode}.
+ *
+ * @example
+ * ```ts
+ * isSourceNode(createSourceNode([1])); // true
+ * ```
+ */
 export function isSourceNode(node: { readonly kind: string }): node is SourceNode {
   return node.kind === "source";
 }

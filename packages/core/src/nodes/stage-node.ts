@@ -5,10 +5,23 @@ import type { StageFunction, StageSettings } from "./stage-settings.js";
  * The kinds of worker stage; they differ only in what they do with `f`'s result:
  * `map` emits it, `filter` emits the element when it is truthy, `flatMap` emits each item
  * of the iterable it returns, `each` emits nothing.
+ *
+ * @example
+ * ```ts
+ * const kind: StageKind = "flatMap";
+ * ```
  */
 export type StageKind = "map" | "filter" | "flatMap" | "each";
 
-/** A stage that calls `f` on each element with up to `workers` calls in flight. */
+/**
+ * A stage that calls `f` on each element with up to `workers` calls in flight.
+ *
+ * @example
+ * ```ts
+ * const node: StageNode = createStageNode("filter", createSourceNode([1, 2]), (x: number) => x > 1, settings);
+ * node.settings.workers; // whatever settings says
+ * ```
+ */
 export interface StageNode {
   readonly kind: StageKind;
   /** The node whose elements this stage receives. */
@@ -47,7 +60,14 @@ class StageNodeData implements StageNode {
   ) {}
 }
 
-/** Whether `node` is a {@link StageNode} (map, filter, flatMap or each). */
+/**
+ * Whether `node` is a {@link StageNode} (map, filter, flatMap or each).
+ *
+ * @example
+ * ```ts
+ * if (isStageNode(node)) console.log(node.settings.name); // e.g. "map#1"
+ * ```
+ */
 export function isStageNode(node: Node): node is StageNode {
   return node.kind === "map" || node.kind === "filter" || node.kind === "flatMap" || node.kind === "each";
 }

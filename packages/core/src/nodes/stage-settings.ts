@@ -1,11 +1,32 @@
 import type { StageInfo } from "../run/stage-info.js";
 
-/** What `onTimeout` may be: fail the run, or drop the element. */
+/**
+ * What `onTimeout` may be: fail the run, or drop the element.
+ *
+ * @example
+ * ```ts
+ * pipe(urls).map(fetchPage, { timeout: 2_000, onTimeout: "skip" satisfies TimeoutPolicy });
+ * ```
+ */
 export type TimeoutPolicy = "error" | "skip";
 
 /**
  * The validated, complete options of one stage, as the scheduler reads them.
  * The DSL builds these from a user's options (filling defaults); core trusts them.
+ *
+ * @example
+ * ```ts
+ * const settings: StageSettings = {
+ *   name: "map#1",
+ *   workers: 4,
+ *   maxsize: defaultMaxsize(4),
+ *   timeout: undefined,
+ *   onTimeout: "error",
+ *   onStart: undefined,
+ *   onDone: undefined,
+ * };
+ * const node = createStageNode("map", createSourceNode([1, 2]), (x: number) => x * 2, settings);
+ * ```
  */
 export interface StageSettings {
   /** Shown in errors; `map#2` style by default. */
@@ -24,7 +45,14 @@ export interface StageSettings {
   readonly onDone: ((info: StageInfo) => unknown) | undefined;
 }
 
-/** The function a stage calls per element; the DSL gives it precise types. */
+/**
+ * The function a stage calls per element; the DSL gives it precise types.
+ *
+ * @example
+ * ```ts
+ * const double = ((x: number) => x * 2) as StageFunction;
+ * ```
+ */
 export type StageFunction = (value: never, ctx: never) => unknown;
 
 /**

@@ -8,6 +8,16 @@ export interface SignalSource {
 /**
  * What `onStart` receives, and (merged with `onStart`'s result) what `onDone` receives.
  * `signal` aborts when the run is torn down; it is created only when read.
+ *
+ * @example
+ * ```ts
+ * pipe(ids).map(fetchUser, {
+ *   onStart: (info: HookInfo) => {
+ *     console.log(`${info.stage} starting`);
+ *     return { agent: new Agent({ keepAlive: true }) };
+ *   },
+ * });
+ * ```
  */
 export class StageInfo {
   /** The stage's name (`name` option, or `map#2` style). */
@@ -30,6 +40,15 @@ export class StageInfo {
  * The `ctx` a call of `f` receives (without the `onStart` context, which a per-run subclass
  * adds on its prototype). `signal` and `index` are computed only when read: most `f`s read
  * neither, and an `AbortController` per call was the largest cost measured (PERF-NOTES §1).
+ *
+ * @example
+ * ```ts
+ * pipe(["a", "b"]).map((x, ctx) => {
+ *   ctx.stage; // "map#1"
+ *   ctx.index; // [0] for "a", [1] for "b"
+ *   return fetch(`https://example.com/${x}`, { signal: ctx.signal });
+ * });
+ * ```
  */
 export class CallContext {
   /** The stage's name. */
@@ -55,5 +74,14 @@ export class CallContext {
   }
 }
 
-/** The context keys `onStart` may not return, because the engine supplies them. */
+/**
+ * The context keys `onStart` may not return, because the engine supplies them.
+ *
+ * @example
+ * ```ts
+ * RESERVED_CONTEXT_KEYS; // ["signal", "index", "stage"]
+ * // A type error, and (untyped) the run fails with an OptionsError naming the key:
+ * await pipe([1]).map((x) => x, { onStart: () => ({ signal: 1 }) });
+ * ```
+ */
 export const RESERVED_CONTEXT_KEYS: readonly string[] = ["signal", "index", "stage"];
