@@ -1,0 +1,152 @@
+import { describe, expect, it } from "vitest";
+import { OptionsError, defaultMaxsize, each, filter, flatMap, map, pipe } from "@sluice/dsl";
+
+type Method = "map" | "filter" | "flatMap" | "each";
+const methods: readonly Method[] = ["map", "filter", "flatMap", "each"];
+const OPTION_LIST = "workers, maxsize, timeout, onTimeout, name, onStart, onDone";
+
+/** Builds a stage with `method` as a pipeline method. */
+function viaMethod(method: Method, f: unknown, options: unknown): unknown {
+  const p = pipe([1]) as unknown as Record<Method, (f: unknown, options: unknown) => unknown>;
+  return p[method](f, options);
+}
+
+/** Builds the operator for `method` (validation happens here, before any pipeline). */
+function viaOperator(method: Method, f: unknown, options: unknown): unknown {
+  const operators = { map, filter, flatMap, each } as unknown as Record<Method, (f: unknown, options: unknown) => unknown>;
+  return operators[method](f, options);
+}
+
+function thrown(build: () => unknown): unknown {
+  try {
+    build();
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected the build to throw");
+}
+
+const identity = (x: unknown) => [x];
+
+const badOptions: ReadonlyArray<readonly [string, Record<string, unknown>, string]> = [
+  ["workers: 0", { workers: 0 }, "options.workers must be an integer >= 1 (received 0)"],
+  ["workers: -1", { workers: -1 }, "options.workers must be an integer >= 1 (received -1)"],
+  ["workers: 2.5", { workers: 2.5 }, "options.workers must be an integer >= 1 (received 2.5)"],
+  ["workers: NaN", { workers: Number.NaN }, "options.workers must be an integer >= 1 (received NaN)"],
+  ["workers: Infinity", { workers: Number.POSITIVE_INFINITY }, "options.workers must be an integer >= 1 (received Infinity)"],
+  ['workers: "2"', { workers: "2" }, 'options.workers must be an integer >= 1 (received "2")'],
+  ["maxsize: -1", { maxsize: -1 }, "options.maxsize must be an integer >= 0 (0 means unbounded) (received -1)"],
+  ["maxsize: 1.5", { maxsize: 1.5 }, "options.maxsize must be an integer >= 0 (0 means unbounded) (received 1.5)"],
+  ["maxsize: null", { maxsize: null }, "options.maxsize must be an integer >= 0 (0 means unbounded) (received null)"],
+  ["timeout: 0", { timeout: 0 }, "options.timeout must be a number of milliseconds > 0"],
+  ["timeout: -5", { timeout: -5 }, "options.timeout must be a number of milliseconds > 0"],
+  ['timeout: "5"', { timeout: "5" }, 'options.timeout must be a number of milliseconds > 0 (at most 2147483647) (received "5")'],
+  ["timeout: 2**31", { timeout: 2 ** 31 }, "(at most 2147483647) (received 2147483648)"],
+  ['onTimeout: "drop"', { onTimeout: "drop" }, 'options.onTimeout must be one of "error", "skip" (received "drop")'],
+  ['name: ""', { name: "" }, 'options.name must be a non-empty string (received "")'],
+  ["name: 5", { name: 5 }, "options.name must be a non-empty string (received 5)"],
+  ['onStart: "x"', { onStart: "x" }, 'options.onStart must be a function (received "x")'],
+  ["onDone: 1", { onDone: 1 }, "options.onDone must be a function (received 1)"],
+  ["an unknown key", { foo: 1 }, `options.foo is not an option (options are: ${OPTION_LIST})`],
+  ["a misspelt key", { worker: 2 }, `options.worker is not an option (options are: ${OPTION_LIST})`],
+];
+
+describe("bad options are OptionsErrors at build time", () => {
+  for (const method of methods) {
+    describe(`${method}()`, () => {
+      it.each(badOptions)(`%s, as a method and as an operator`, (_name, options, message) => {
+        for (const build of [viaMethod, viaOperator]) {
+          const error = thrown(() => build(method, identity, options));
+          expect(error).toBeInstanceOf(OptionsError);
+          expect((error as Error).message).toContain(`${method}(): `);
+          expect((error as Error).message).toContain(message);
+        }
+      });
+    });
+  }
+
+  it("the message has the documented form", () => {
+    expect(() => pipe([1]).map((x) => x, { workers: 0 })).toThrow(
+      new OptionsError("map(): options.workers must be an integer >= 1 (received 0)"),
+    );
+    expect(thrown(() => pipe([1]).filter(() => true, { foo: 1 } as never))).toHaveProperty(
+      "message",
+      `filter(): options.foo is not an option (options are: ${OPTION_LIST})`,
+    );
+  });
+
+  it.each(methods)("%s(): a non-function f is an OptionsError naming f and what was received", (method) => {
+    for (const build of [viaMethod, viaOperator]) {
+      const error = thrown(() => build(method, 5, undefined));
+      expect(error).toBeInstanceOf(OptionsError);
+      expect((error as Error).message).toBe(`${method}(): f must be a function (received 5)`);
+      expect((thrown(() => build(method, "f", {})) as Error).message).toBe(`${method}(): f must be a function (received "f")`);
+    }
+  });
+
+  it.each([
+    ["a number", 5, "5"],
+    ["null", null, "null"],
+    ["an array", [], "an array"],
+    ["a string", "fast", '"fast"'],
+  ])("options that are %s are an OptionsError", (_what, options, received) => {
+    const error = thrown(() => viaMethod("map", identity, options));
+    expect(error).toBeInstanceOf(OptionsError);
+    expect((error as Error).message).toBe(`map(): options must be an object (received ${received})`);
+  });
+
+  it("nothing runs when a later stage's options are bad", async () => {
+    let calls = 0;
+    const p = pipe(() => {
+      calls++;
+      return [1];
+    }).map((x) => x);
+    expect(() => p.filter(() => true, { workers: 0 })).toThrow(OptionsError);
+    expect(calls).toBe(0);
+  });
+
+  it("OptionsError is a TypeError with the stable name \"OptionsError\"", () => {
+    const error = thrown(() => pipe([1]).map((x) => x, { maxsize: -1 }));
+    expect(error).toBeInstanceOf(OptionsError);
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).name).toBe("OptionsError");
+    expect(new OptionsError("m").name).toBe("OptionsError");
+  });
+});
+
+describe("valid options", () => {
+  it("accepts every option at its boundary", async () => {
+    const p = pipe([1, 2, 3]).map((x) => x * 2, {
+      workers: 1,
+      maxsize: 0,
+      timeout: 2_147_483_647,
+      onTimeout: "skip",
+      name: "x",
+      onStart: () => ({}),
+      onDone: () => undefined,
+    });
+    expect(await p).toEqual([2, 4, 6]);
+  });
+
+  it("an empty options object means the defaults", async () => {
+    expect(await pipe([1, 2]).filter(() => true, {})).toEqual([1, 2]);
+  });
+
+  it("the options object is not mutated", () => {
+    const options = Object.freeze({ workers: 3, maxsize: 5 });
+    pipe([1]).map((x) => x, options);
+    expect(options).toEqual({ workers: 3, maxsize: 5 });
+  });
+});
+
+describe("defaultMaxsize", () => {
+  it.each([
+    [1, 16],
+    [8, 16],
+    [9, 18],
+    [100, 200],
+  ])("is max(16, 2 * workers): workers %i gives %i", (workers, expected) => {
+    expect(defaultMaxsize(workers)).toBe(expected);
+  });
+});
