@@ -1,0 +1,89 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { main as deadline } from "../examples/deadline.js";
+import { main as earlyExit } from "../examples/early-exit.js";
+import { main as httpFanOut } from "../examples/http-fan-out.js";
+import { main as readLines } from "../examples/read-lines.js";
+import { main as seed } from "../examples/seed.js";
+
+// Each example's main(log) prints through `log` and returns what it printed about.
+function capture(): { lines: string[]; log: (line: string) => void } {
+  const lines: string[] = [];
+  return { lines, log: (line) => lines.push(line) };
+}
+
+const ascending = (values: readonly number[]) => [...values].sort((a, b) => a - b);
+
+describe("examples", () => {
+  it("seed: await and for await both give 4..10, in completion order", async () => {
+    const { lines, log } = capture();
+    const { data, streamed } = await seed(log);
+    expect(ascending(data)).toEqual([4, 5, 6, 7, 8, 9, 10]);
+    expect(ascending(streamed)).toEqual([4, 5, 6, 7, 8, 9, 10]);
+    expect(lines).toEqual([`await stage     -> [${data.join(", ")}]`, `for await stage -> [${streamed.join(", ")}]`]);
+  });
+
+  it("http-fan-out: 40 books in id order over at most 8 shared connections, agent closed by onDone", async () => {
+    const { lines, log } = capture();
+    const result = await httpFanOut(log);
+    expect(result.titles).toEqual(Array.from({ length: 40 }, (_, i) => `Book ${i + 1}`));
+    expect(result.connections).toBeGreaterThanOrEqual(1);
+    expect(result.connections).toBeLessThanOrEqual(8);
+    expect(result.closed).toBe(true);
+    expect(lines[0]).toBe("fetched 40 books: Book 1, Book 2, Book 3, ..., Book 40");
+    expect(lines[1]).toBe(`40 requests used ${result.connections} connections (the pool allows 8)`);
+  });
+
+  it("read-lines: the sample file gives 200 orders, skips the malformed line and totals per country", async () => {
+    const { lines, log } = capture();
+    const result = await readLines(log);
+    expect(result.orders).toBe(200);
+    expect(result.skipped).toBe(1);
+    const countries = ["FR", "DE", "JP", "BR", "KE"];
+    const expected: Record<string, number> = {};
+    for (let id = 1; id <= 200; id++) {
+      const country = countries[id % 5]!;
+      const amount = (id % 9) + 1.5;
+      expected[country] = (expected[country] ?? 0) + (country === "JP" ? amount / 160 : amount);
+    }
+    for (const [country, total] of Object.entries(expected)) expect(result.totals[country]).toBeCloseTo(total, 6);
+    expect(lines.at(-1)).toBe("200 orders read from a sample file, 1 malformed line(s) skipped");
+  });
+
+  it("read-lines: reads a file given by path, CRLF line endings included", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "sluice-examples-test-"));
+    try {
+      const file = join(dir, "small.csv");
+      await writeFile(file, "id,country,amount\r\n1,FR,2.00\r\n2,JP,320\r\n\r\n3,FR,1.25\r\n");
+      const { lines, log } = capture();
+      const result = await readLines(log, file);
+      expect(result).toEqual({ orders: 3, skipped: 0, totals: { FR: 3.25, JP: 2 } });
+      expect(lines).toEqual(["FR  3.25 EUR", "JP  2.00 EUR", `3 orders read from ${file}, 0 malformed line(s) skipped`]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("early-exit: break after ten primes stops an infinite source and runs onDone once", async () => {
+    const { lines, log } = capture();
+    const result = await earlyExit(log);
+    expect(result.primes).toEqual([2, 3, 5, 7, 11, 13, 17, 19, 23, 29]);
+    expect(result.doneCalls).toBe(1);
+    expect(result.pulled).toBeGreaterThanOrEqual(30);
+    expect(result.pulled).toBeLessThan(100);
+    expect(lines[0]).toBe("first ten primes: 2, 3, 5, 7, 11, 13, 17, 19, 23, 29");
+  });
+
+  it("deadline: the deadline's reason reaches the consumer; what arrived before it is kept", async () => {
+    const { lines, log } = capture();
+    const result = await deadline(log);
+    expect(result.reason).toMatch(/^TimeoutError: /);
+    expect(result.rendered.length).toBeGreaterThan(0);
+    expect(result.rendered.length).toBeLessThan(100);
+    for (const page of result.rendered) expect(page).toMatch(/^page \d+$/);
+    expect(result.aborted).toBeGreaterThanOrEqual(1);
+    expect(lines[0]).toBe(`rendered ${result.rendered.length} of 100 pages before the deadline`);
+  });
+});
