@@ -1,1 +1,179 @@
-console.log("bench: not written yet");
+/**
+ * `pnpm bench [--smoke | --full] [--sweep] [--only A,B,...] [--systems name,...] [--out file]`
+ *
+ * Runs the scenarios of issue 4 in one process and prints markdown tables of ratios (medians
+ * of interleaved rounds after warm-up, with the spread of the rounds). The default is the
+ * quick mode (about a minute); `--full` is the real run; `--smoke` runs every scenario tiny so
+ * CI can check the bench still works, without judging its numbers. `--sweep` runs the
+ * maxsize sweep instead of the scenarios. Progress goes to stderr, tables to stdout.
+ */
+import { writeFileSync } from "node:fs";
+import { availableParallelism, cpus } from "node:os";
+import {
+  MODES,
+  evaluateTargets,
+  formatTargets,
+  formatTimed,
+  hasGc,
+  runTimed,
+  type Mode,
+  type TargetOutcome,
+  type TimedScenario,
+} from "./harness.js";
+import { scenarioA } from "./scenario-a-overhead.js";
+import { scenarioB } from "./scenario-b-io.js";
+import { scenarioC } from "./scenario-c-ordered.js";
+import { formatMemory, runMemory } from "./scenario-d-memory.js";
+import { scenarioE } from "./scenario-e-small-runs.js";
+import { runSweep } from "./sweep.js";
+
+interface Args {
+  mode: Mode;
+  sweep: boolean;
+  only: string[];
+  systems: string[];
+  out: string | undefined;
+  ix: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = { mode: MODES.quick, sweep: false, only: [], systems: [], out: undefined, ix: true };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value`);
+      return v;
+    };
+    switch (arg) {
+      case "--":
+        break;
+      case "--full":
+        args.mode = MODES.full;
+        break;
+      case "--quick":
+        args.mode = MODES.quick;
+        break;
+      case "--smoke":
+        args.mode = MODES.smoke;
+        break;
+      case "--sweep":
+        args.sweep = true;
+        break;
+      case "--no-ix":
+        args.ix = false;
+        break;
+      case "--only":
+        args.only = value().toUpperCase().split(",").filter(Boolean);
+        break;
+      case "--systems":
+        args.systems = value().split(",").filter(Boolean);
+        break;
+      case "--out":
+        args.out = value();
+        break;
+      case "--help":
+      case "-h":
+        process.stdout.write(
+          "pnpm bench [--smoke | --quick | --full] [--sweep] [--only A,B,C,D,E] [--systems sluice,...] [--no-ix] [--out report.md]\n",
+        );
+        process.exit(0);
+      default:
+        throw new Error(`unknown argument ${arg} (try --help)`);
+    }
+  }
+  return args;
+}
+
+function machine(): string {
+  const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
+  return `Node ${process.version}, ${process.platform}/${process.arch}, ${availableParallelism()} CPUs available (${cpu})`;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  if (!hasGc()) log("warning: run with node --expose-gc (as pnpm bench does); without it GC is not forced between runs and D cannot run");
+  const started = Date.now();
+  const sections: string[] = [`## sluice bench (${args.sweep ? "maxsize sweep, " : ""}${args.mode.name} mode)`, "", machine(), ""];
+  const emit = (text: string) => {
+    sections.push(text, "");
+    process.stdout.write(`${text}\n\n`);
+  };
+  process.stdout.write(`${sections.join("\n")}\n`);
+
+  if (args.sweep) {
+    emit(await runSweep(args.mode, log));
+  } else {
+    const wants = (id: string) => args.only.length === 0 || args.only.includes(id);
+    const outcomes: (TargetOutcome & { scenario: string })[] = [];
+    const timed: [string, () => TimedScenario][] = [
+      ["A", () => scenarioA(args.mode, { withIx: args.ix })],
+      ["B", () => scenarioB(args.mode)],
+      ["C", () => scenarioC(args.mode)],
+    ];
+    for (const [id, make] of timed) {
+      if (!wants(id)) continue;
+      log(`scenario ${id}...`);
+      const result = await runTimed(make(), args.mode, { systems: args.systems, log });
+      emit(formatTimed(result));
+      outcomes.push(...evaluateTargets(result).map((o) => ({ ...o, scenario: id })));
+    }
+    if (wants("D")) {
+      log("scenario D...");
+      const memory = await runMemory(args.mode, { withIx: args.ix, long: args.mode.name === "full", systems: args.systems, log });
+      emit(formatMemory(memory));
+      for (const row of memory.rows) {
+        if (row.bound === undefined) continue;
+        outcomes.push({
+          scenario: "D",
+          target: { system: row.name, against: "SPEC §4 bound", metric: "time", value: row.bound, label: `pulls <= ${row.bound.toLocaleString("en-US")}` },
+          median: row.pulls,
+          min: row.pulls,
+          max: row.pulls,
+          met: row.pulls <= row.bound,
+        });
+      }
+      if (memory.long !== undefined) {
+        outcomes.push({
+          scenario: "D",
+          target: { system: "sluice", against: "1,000,000 elements", metric: "time", value: 5, label: "heap growth < 5 MB" },
+          median: memory.long.maxGrowthMb,
+          min: memory.long.growthMb,
+          max: memory.long.maxGrowthMb,
+          met: memory.long.maxGrowthMb < 5 && memory.long.boundHeld,
+        });
+      }
+    }
+    if (wants("E")) {
+      log("scenario E...");
+      const result = await runTimed(scenarioE(args.mode), args.mode, { systems: args.systems, log });
+      emit(formatTimed(result));
+      outcomes.push(...evaluateTargets(result).map((o) => ({ ...o, scenario: "E" })));
+    }
+    if (outcomes.length > 0) {
+      emit(["### targets (issue 4)", "", formatTargetsWithUnits(outcomes)].join("\n"));
+    }
+  }
+  emit(`Finished in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+  if (args.out !== undefined) writeFileSync(args.out, sections.join("\n"));
+}
+
+/** D's rows are counts and megabytes, not ratios: print them as such. */
+function formatTargetsWithUnits(outcomes: readonly (TargetOutcome & { scenario: string })[]): string {
+  const ratios = outcomes.filter((o) => o.scenario !== "D");
+  const memory = outcomes.filter((o) => o.scenario === "D");
+  const lines = [formatTargets(ratios)];
+  for (const o of memory) {
+    const measured = o.target.label.startsWith("heap")
+      ? `largest growth ${o.max.toFixed(2)} MB, end ${o.min.toFixed(2)} MB`
+      : `${o.median.toLocaleString("en-US")} pulls`;
+    lines.push(`- D ${o.target.system}, ${o.target.label}: ${measured}: ${o.met ? "met" : "NOT met"}`);
+  }
+  return lines.join("\n");
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,267 @@
+/**
+ * The measuring harness: modes, interleaved timing with warm-up, per-round ratios, medians
+ * and spread, and the printed tables. Scenarios describe systems; this file runs them.
+ */
+import { performance } from "node:perf_hooks";
+
+/** How big and how long a bench run is. */
+export interface Mode {
+  readonly name: "smoke" | "quick" | "full";
+  /** Multiplies every scenario's element and run counts (1 = the sizes the issue fixes). */
+  readonly scale: number;
+  /** Untimed runs of every system before the timed rounds (JIT, caches, pretenuring). */
+  readonly warmups: number;
+  /** Timed rounds; in each round every system runs once, in a rotated order. */
+  readonly rounds: number;
+}
+
+export const MODES: Readonly<Record<Mode["name"], Mode>> = {
+  smoke: { name: "smoke", scale: 0.01, warmups: 1, rounds: 1 },
+  quick: { name: "quick", scale: 1, warmups: 1, rounds: 5 },
+  full: { name: "full", scale: 1, warmups: 2, rounds: 11 },
+};
+
+/** A size scaled by the mode, never below `min`. */
+export function scaled(mode: Mode, size: number, min = 1): number {
+  return Math.max(min, Math.round(size * mode.scale));
+}
+
+/** One contender in a timed scenario. `run` does the whole workload once and returns a checksum. */
+export interface System {
+  readonly name: string;
+  /** Shown under the table; what the system is and how it was configured. */
+  readonly note?: string;
+  /** Not part of the comparison the issue asks for; shown for context. */
+  readonly informative?: boolean;
+  readonly run: () => Promise<string>;
+}
+
+/** A target from the issue: the median ratio of `system` against `against` must pass. */
+export interface Target {
+  readonly system: string;
+  readonly against: string;
+  /** `throughput`: (against's time / system's time) >= value. `time`: (system's time / against's time) <= value. */
+  readonly metric: "throughput" | "time";
+  readonly value: number;
+  /** Shown in the table, e.g. `>= 0.8x loop`. */
+  readonly label: string;
+}
+
+export interface TimedScenario {
+  readonly id: string;
+  readonly title: string;
+  /** What the workload is, in one or two lines. */
+  readonly description: string;
+  /** The name of the system ratios are taken against. */
+  readonly reference: string;
+  readonly systems: readonly System[];
+  readonly targets: readonly Target[];
+  /** Multiplies the mode's rounds (short scenarios afford more rounds, long ones fewer). */
+  readonly roundsFactor?: number;
+}
+
+/** Per-system outcome: its times per round, and per-round ratios against the reference. */
+export interface SystemResult {
+  readonly name: string;
+  readonly informative: boolean;
+  readonly note: string | undefined;
+  readonly times: number[];
+  /** Reference time / this system's time, per round (> 1 = faster than the reference). */
+  readonly throughput: number[];
+}
+
+export interface ScenarioResult {
+  readonly scenario: TimedScenario;
+  readonly systems: SystemResult[];
+  readonly rounds: number;
+}
+
+/** The harness options shared by every scenario. */
+export interface RunFilter {
+  /** Only these system names (case-insensitive substring), or all when empty. */
+  readonly systems: readonly string[];
+  readonly log: (line: string) => void;
+}
+
+export function forceGc(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc !== undefined) gc();
+}
+
+export function hasGc(): boolean {
+  return typeof (globalThis as { gc?: unknown }).gc === "function";
+}
+
+/**
+ * Runs every system `warmups` times, then `rounds` timed rounds. Round `r` starts with
+ * system `r mod n` and goes round, so each system is measured in every position and a slow
+ * phase of the shared machine hits all of them alike. A full GC precedes every timed run so
+ * one system's garbage is not collected on another's clock. Every system's checksum must
+ * equal the reference's: a system that skips work is a bench bug, not a fast system.
+ */
+export async function runTimed(scenario: TimedScenario, mode: Mode, filter: RunFilter): Promise<ScenarioResult> {
+  const systems = scenario.systems.filter(
+    (s) =>
+      s.name === scenario.reference ||
+      filter.systems.length === 0 ||
+      filter.systems.some((want) => s.name.toLowerCase().includes(want.toLowerCase())),
+  );
+  const reference = systems.find((s) => s.name === scenario.reference);
+  if (reference === undefined) throw new Error(`scenario ${scenario.id}: no reference system ${scenario.reference}`);
+  const rounds = Math.max(1, Math.round(mode.rounds * (scenario.roundsFactor ?? 1)));
+
+  let expected: string | undefined;
+  for (let w = 0; w < mode.warmups; w++) {
+    for (const system of systems) {
+      const check = await system.run();
+      if (system === reference) expected ??= check;
+      else if (expected !== undefined && check !== expected) {
+        throw new Error(`scenario ${scenario.id}: ${system.name} returned ${check}, the reference ${expected}`);
+      }
+    }
+  }
+  if (expected === undefined) expected = await reference.run();
+  for (const system of systems) {
+    if (system === reference || mode.warmups > 0) continue;
+    const check = await system.run();
+    if (check !== expected) throw new Error(`scenario ${scenario.id}: ${system.name} returned ${check}, the reference ${expected}`);
+  }
+
+  const times = new Map<System, number[]>(systems.map((s) => [s, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < systems.length; i++) {
+      const system = systems[(r + i) % systems.length]!;
+      forceGc();
+      const start = performance.now();
+      const check = await system.run();
+      const elapsed = performance.now() - start;
+      if (check !== expected) throw new Error(`scenario ${scenario.id}: ${system.name} returned ${check}, the reference ${expected}`);
+      times.get(system)!.push(elapsed);
+    }
+    filter.log(`  ${scenario.id} round ${r + 1}/${rounds} done`);
+  }
+
+  const refTimes = times.get(reference)!;
+  return {
+    scenario,
+    rounds,
+    systems: systems.map((system) => {
+      const own = times.get(system)!;
+      return {
+        name: system.name,
+        informative: system.informative ?? false,
+        note: system.note,
+        times: own,
+        throughput: own.map((t, r) => refTimes[r]! / t),
+      };
+    }),
+  };
+}
+
+// ---- statistics ------------------------------------------------------------------------
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export function minOf(values: readonly number[]): number {
+  return values.reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY);
+}
+
+export function maxOf(values: readonly number[]): number {
+  return values.reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY);
+}
+
+/** Per-round ratios of `system` against `against` (both measured in the same round). */
+export function pairRatios(result: ScenarioResult, system: string, against: string, metric: Target["metric"]): number[] {
+  const a = result.systems.find((s) => s.name === system);
+  const b = result.systems.find((s) => s.name === against);
+  if (a === undefined || b === undefined) return [];
+  return a.times.map((t, r) => (metric === "time" ? t / b.times[r]! : b.times[r]! / t));
+}
+
+export interface TargetOutcome {
+  readonly target: Target;
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  readonly met: boolean;
+}
+
+export function evaluateTargets(result: ScenarioResult): TargetOutcome[] {
+  const outcomes: TargetOutcome[] = [];
+  for (const target of result.scenario.targets) {
+    const ratios = pairRatios(result, target.system, target.against, target.metric);
+    if (ratios.length === 0) continue;
+    const m = median(ratios);
+    outcomes.push({
+      target,
+      median: m,
+      min: minOf(ratios),
+      max: maxOf(ratios),
+      met: target.metric === "time" ? m <= target.value : m >= target.value,
+    });
+  }
+  return outcomes;
+}
+
+// ---- printing --------------------------------------------------------------------------
+
+export function fmtRatio(x: number): string {
+  if (!Number.isFinite(x)) return "–";
+  if (x >= 100) return `${x.toFixed(0)}x`;
+  if (x >= 10) return `${x.toFixed(1)}x`;
+  return `${x.toFixed(2)}x`;
+}
+
+export function fmtRange(values: readonly number[]): string {
+  return `${fmtRatio(minOf(values))}–${fmtRatio(maxOf(values))}`;
+}
+
+/** A markdown table whose columns are padded so it also reads well in a terminal. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: readonly string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
+  return [line(header), `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`, ...rows.map(line)].join("\n");
+}
+
+/** The table of one timed scenario: every system's throughput ratio against the reference. */
+export function formatTimed(result: ScenarioResult): string {
+  const { scenario } = result;
+  const ref = result.systems.find((s) => s.name === scenario.reference)!;
+  const rows = result.systems.map((s) => [
+    s.name + (s.name === scenario.reference ? " (reference)" : s.informative ? " (context)" : ""),
+    fmtRatio(median(s.throughput)),
+    fmtRange(s.throughput),
+    fmtRatio(1 / median(s.throughput)),
+  ]);
+  const lines = [
+    `### ${scenario.id}. ${scenario.title}`,
+    "",
+    scenario.description,
+    "",
+    table(["system", "throughput vs reference (median)", "spread (min–max of rounds)", "time vs reference"], rows),
+    "",
+    `${result.rounds} timed rounds; reference median ${median(ref.times).toFixed(1)} ms per run (for scale only).`,
+  ];
+  const notes = result.systems.filter((s) => s.note !== undefined);
+  if (notes.length > 0) {
+    lines.push("");
+    for (const s of notes) lines.push(`- ${s.name}: ${s.note}`);
+  }
+  return lines.join("\n");
+}
+
+export function formatTargets(outcomes: readonly (TargetOutcome & { scenario: string })[]): string {
+  const rows = outcomes.map((o) => [
+    o.scenario,
+    `${o.target.system} vs ${o.target.against}`,
+    o.target.label,
+    `${fmtRatio(o.median)} (${fmtRatio(o.min)}–${fmtRatio(o.max)})`,
+    o.met ? "met" : "NOT met",
+  ]);
+  return table(["scenario", "comparison", "target", "measured median (spread)", "result"], rows);
+}
