@@ -1,1 +1,127 @@
-console.log("demo: not written yet");
+// `pnpm start`: fetch records from a slow, flaky local API through a sluice pipeline, with
+// live progress and a summary that compares it with the same job done sequentially.
+import { fetchRecords, Tally } from "./fetch-pipeline.js";
+import { startFlakyServer } from "./flaky-server.js";
+import { parseFlags, USAGE, UsageError } from "./flags.js";
+import { showProgress, type Progress } from "./progress.js";
+import { formatSummary, type RunReport } from "./summary.js";
+
+const TIMEOUT_MS = 1000;
+const SEQUENTIAL_SAMPLE = 40;
+const EXIT_USAGE = 2;
+const EXIT_FORCED = 130; // 128 + SIGINT, as shells report it: only for a second Ctrl-C
+
+/** The abort reason for Ctrl-C: the pipeline's consumer receives this very object. */
+class Interrupted extends Error {
+  override readonly name = "Interrupted";
+}
+
+function* idsFrom1(count: number): Generator<number> {
+  for (let id = 1; id <= count; id++) yield id;
+}
+
+/** `size` ids spread evenly over 1..count, so the sample meets the same mix of fast, slow and failing records. */
+function sampleIds(count: number, size: number): number[] {
+  const n = Math.min(count, size);
+  return Array.from({ length: n }, (_, i) => 1 + Math.floor(((i + 0.5) * count) / n));
+}
+
+let progress: Progress | undefined;
+
+/** Runs the fetch job over `ids` with a progress display; Ctrl-C (`signal`) ends it early. */
+async function runJob(
+  label: string,
+  ids: Iterable<number>,
+  total: number,
+  workers: number,
+  baseUrl: string,
+  signal: AbortSignal,
+): Promise<RunReport> {
+  const tally = new Tally();
+  const started = performance.now();
+  let lastId = 0;
+  let inOrder = true;
+  let interrupted = false;
+  progress = showProgress(label, total, tally);
+  try {
+    const records = fetchRecords(ids, { baseUrl, workers, timeoutMs: TIMEOUT_MS }, tally);
+    for await (const record of records.iterate({ signal })) {
+      // The consumer: a real job would store the record; the demo checks the order ordered() promises.
+      if (record.id <= lastId) inOrder = false;
+      lastId = record.id;
+      tally.delivered++;
+    }
+  } catch (error) {
+    if (error !== signal.reason) throw error; // the abort reason arrives as the same object
+    interrupted = true;
+  } finally {
+    progress.stop();
+    progress = undefined;
+  }
+  return { total, tally, elapsedMs: performance.now() - started, inOrder, interrupted };
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let flags;
+  try {
+    flags = parseFlags(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`sluice demo: ${error.message}\nRun it with --help to see the options.\n`);
+    return EXIT_USAGE;
+  }
+  if (flags.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const { count, workers } = flags;
+
+  // The first Ctrl-C aborts the run through this signal: the demo then ends as usual, with
+  // its summary and exit status 0 (stopping early is a way to use it). A second one exits at once.
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) {
+      progress?.stop();
+      process.exit(EXIT_FORCED);
+    }
+    controller.abort(new Interrupted("Ctrl-C"));
+  };
+  process.on("SIGINT", onSigint);
+  // Output piped into a command that quits early (`| head`): stop the run the same way. The
+  // listener stays to the end, since writes already queued report their EPIPE later.
+  const onStdoutError = (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    controller.abort(new Interrupted("stdout closed"));
+  };
+  process.stdout.on("error", onStdoutError);
+
+  const server = await startFlakyServer();
+  try {
+    console.log(`sluice demo: fetching ${count} records from a slow, flaky API at ${server.url}`);
+    console.log(`  latency has a long tail, about 4% of requests fail and 1% never answer; Ctrl-C stops cleanly`);
+    console.log(
+      `  pipe(ids).map(fetchRecord, { workers: ${workers}, maxsize: ${workers}, timeout: ${TIMEOUT_MS}, onTimeout: "skip" })` +
+        `.filter(ok).map(record).ordered()\n`,
+    );
+    const concurrent = await runJob("sluice", idsFrom1(count), count, workers, server.url, controller.signal);
+
+    let sequential: RunReport | undefined;
+    if (!concurrent.interrupted) {
+      const sample = sampleIds(count, SEQUENTIAL_SAMPLE);
+      console.log(`\nThe same job one request at a time (workers: 1), on ${sample.length} records spread over the ${count}:`);
+      sequential = await runJob("sequential", sample, sample.length, 1, server.url, controller.signal);
+      // A partial baseline is still a measurement, if it is not too small to mean anything.
+      if (sequential.interrupted && sequential.tally.settled < 5) sequential = undefined;
+    }
+
+    const interrupted = controller.signal.aborted;
+    console.log(`\n${formatSummary({ workers, timeoutMs: TIMEOUT_MS, concurrent, sequential, interrupted })}`);
+    return 0;
+  } finally {
+    process.off("SIGINT", onSigint);
+    await server.close();
+  }
+}
+
+// No process.exit(): once the server is closed and the timers are cleared, Node exits by itself.
+process.exitCode = await main(process.argv.slice(2));
