@@ -1,0 +1,81 @@
+import { describe, expectTypeOf, it } from "vitest";
+import { concat, each, filter, flatMap, map, ordered, pipe, type ElementOf, type Operator } from "@sluice/dsl";
+
+describe("operator types", () => {
+  it("each operator function returns an Operator<In, Out>", () => {
+    expectTypeOf(map((x: number) => String(x))).toEqualTypeOf<Operator<number, string>>();
+    expectTypeOf(map(async (x: number) => x > 0)).toEqualTypeOf<Operator<number, boolean>>();
+    expectTypeOf(filter((x: string) => x.length > 0)).toEqualTypeOf<Operator<string, string>>();
+    expectTypeOf(filter((x: string | number): x is number => typeof x === "number")).toEqualTypeOf<
+      Operator<string | number, number>
+    >();
+    expectTypeOf(flatMap((s: string) => s.split(""))).toEqualTypeOf<Operator<string, string>>();
+    expectTypeOf(each((x: number) => x)).toEqualTypeOf<Operator<number, never>>();
+    expectTypeOf(ordered<Date>()).toEqualTypeOf<Operator<Date, Date>>();
+  });
+
+  it("pipe(source, ...ops) infers through the operators", () => {
+    const p = pipe(
+      ["1", "x", "2"],
+      map((s: string) => Number(s)),
+      filter((n: number) => !Number.isNaN(n)),
+      flatMap((n: number) => [n, n * 2]),
+      ordered(),
+    );
+    expectTypeOf<ElementOf<typeof p>>().toEqualTypeOf<number>();
+  });
+
+  it("a type guard in the filter operator narrows in pipe()", () => {
+    const p = pipe([1, "a", null] as Array<number | string | null>, filter((x: number | string | null): x is string => typeof x === "string"));
+    expectTypeOf<ElementOf<typeof p>>().toEqualTypeOf<string>();
+  });
+
+  it("types flow through twelve operators in pipe() and through()", () => {
+    const inc = map((x: number) => x + 1);
+    const p = pipe([0], inc, inc, inc, inc, inc, inc, inc, inc, inc, inc, inc, map((x: number) => `${x}`));
+    expectTypeOf<ElementOf<typeof p>>().toEqualTypeOf<string>();
+    const q = pipe([0]).through(inc, inc, inc, inc, inc, inc, inc, inc, inc, inc, inc, map((x: number) => x > 0));
+    expectTypeOf<ElementOf<typeof q>>().toEqualTypeOf<boolean>();
+  });
+
+  it("through() applies operators mid-chain with types", () => {
+    const p = pipe([1, 2])
+      .map((x) => ({ n: x }))
+      .through(
+        map((o: { n: number }) => o.n),
+        filter((n: number) => n > 1),
+      )
+      .map((n) => [n]);
+    expectTypeOf<ElementOf<typeof p>>().toEqualTypeOf<number[]>();
+  });
+
+  it("custom operators are plain functions of pipelines", () => {
+    const parse: Operator<string, number> = (p) => p.map(Number).filter((n) => !Number.isNaN(n));
+    const p = pipe(["1"], parse, map((n: number) => n.toFixed(2)));
+    expectTypeOf<ElementOf<typeof p>>().toEqualTypeOf<string>();
+  });
+});
+
+describe("concat types", () => {
+  it("concat gives the union of its inputs' element types", () => {
+    const p = concat(pipe([1]).map((x) => x * 2), ["a"], new Set([true]), async function* () {
+      yield 1n;
+    });
+    expectTypeOf<ElementOf<typeof p>>().toEqualTypeOf<number | string | boolean | bigint>();
+  });
+
+  it("concat of one kind keeps that type, and can be extended", () => {
+    const p = concat([1], pipe([2]), Promise.resolve([3])).map((x) => x + 1);
+    expectTypeOf<ElementOf<typeof p>>().toEqualTypeOf<number>();
+  });
+
+  it("concat with no inputs is Pipeline<never>", () => {
+    const p = concat();
+    expectTypeOf<ElementOf<typeof p>>().toEqualTypeOf<never>();
+  });
+
+  it("concat rejects non-sources", () => {
+    // @ts-expect-error a number is not a source
+    concat([1], 2);
+  });
+});
