@@ -177,6 +177,58 @@ describe("teardown on break", () => {
   });
 });
 
+describe("teardown of flatMap expansions", () => {
+  it("break closes every in-flight expansion (its generator's finally runs)", async () => {
+    let opened = 0;
+    let closed = 0;
+    const p = pipe(new CountingSource()).flatMap(
+      function* (x) {
+        opened++;
+        try {
+          for (let i = 0; ; i++) yield x * 1000 + i;
+        } finally {
+          closed++;
+        }
+      },
+      { workers: 3, maxsize: 1 },
+    );
+    let taken = 0;
+    for await (const _ of p) {
+      if (++taken === 5) break;
+    }
+    expect(opened).toBeGreaterThanOrEqual(1);
+    expect(closed).toBe(opened);
+  });
+
+  it("an error elsewhere closes in-flight async expansions", async () => {
+    let opened = 0;
+    let closed = 0;
+    const boom = new Error("downstream");
+    const p = pipe(() => range(3))
+      .flatMap(
+        async function* (x) {
+          opened++;
+          try {
+            for (let i = 0; ; i++) {
+              await sleep(1);
+              yield x * 1000 + i;
+            }
+          } finally {
+            closed++;
+          }
+        },
+        { workers: 3 },
+      )
+      .map((y) => {
+        if (y === 2003) throw boom;
+        return y;
+      });
+    await expect(p.toArray()).rejects.toBe(boom);
+    await until(() => closed === opened, "every expansion's finally");
+    expect(opened).toBe(3);
+  });
+});
+
 describe("teardown on error", () => {
   it("aborts every in-flight ctx.signal with the error itself", async () => {
     const boom = new Error("boom");
