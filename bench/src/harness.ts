@@ -13,12 +13,14 @@ export interface Mode {
   readonly warmups: number;
   /** Timed rounds; in each round every system runs once, in a rotated order. */
   readonly rounds: number;
+  /** Rounds (and no warm-up) for systems marked `heavy` (several seconds a run), or `undefined` for all rounds. */
+  readonly heavyRounds: number | undefined;
 }
 
 export const MODES: Readonly<Record<Mode["name"], Mode>> = {
-  smoke: { name: "smoke", scale: 0.01, warmups: 1, rounds: 1 },
-  quick: { name: "quick", scale: 1, warmups: 1, rounds: 5 },
-  full: { name: "full", scale: 1, warmups: 2, rounds: 11 },
+  smoke: { name: "smoke", scale: 0.01, warmups: 1, rounds: 1, heavyRounds: undefined },
+  quick: { name: "quick", scale: 1, warmups: 1, rounds: 5, heavyRounds: 1 },
+  full: { name: "full", scale: 1, warmups: 2, rounds: 11, heavyRounds: undefined },
 };
 
 /** A size scaled by the mode, never below `min`. */
@@ -33,6 +35,8 @@ export interface System {
   readonly note?: string;
   /** Not part of the comparison the issue asks for; shown for context. */
   readonly informative?: boolean;
+  /** Takes seconds per run: in quick mode it is timed in fewer rounds, without warm-up. */
+  readonly heavy?: boolean;
   readonly run: () => Promise<string>;
 }
 
@@ -65,8 +69,9 @@ export interface SystemResult {
   readonly name: string;
   readonly informative: boolean;
   readonly note: string | undefined;
+  /** Milliseconds per round; `NaN` for a round the system sat out (a heavy system in quick mode). */
   readonly times: number[];
-  /** Reference time / this system's time, per round (> 1 = faster than the reference). */
+  /** Reference time / this system's time, per round it ran (> 1 = faster than the reference). */
   readonly throughput: number[];
 }
 
@@ -80,6 +85,10 @@ export interface ScenarioResult {
 export interface RunFilter {
   /** Only these system names (case-insensitive substring), or all when empty. */
   readonly systems: readonly string[];
+  /** Without the reference (for profiling one system): ratios are then meaningless. */
+  readonly solo: boolean;
+  /** A full GC before every timed run (off by default: see docs/benchmarks.md, "forced GC"). */
+  readonly gcBetweenRuns: boolean;
   readonly log: (line: string) => void;
 }
 
@@ -95,47 +104,48 @@ export function hasGc(): boolean {
 /**
  * Runs every system `warmups` times, then `rounds` timed rounds. Round `r` starts with
  * system `r mod n` and goes round, so each system is measured in every position and a slow
- * phase of the shared machine hits all of them alike. A full GC precedes every timed run so
- * one system's garbage is not collected on another's clock. Every system's checksum must
- * equal the reference's: a system that skips work is a bench bug, not a fast system.
+ * phase of the shared machine, or a GC of garbage another system left, hits all of them
+ * alike. Between runs the harness yields one macrotask; it forces a full GC only with
+ * `gcBetweenRuns`, because `global.gc()` itself changes how V8 treats the code that runs
+ * after it (docs/benchmarks.md, "forced GC"). Every system's checksum must equal the
+ * reference's: a system that skips work is a bench bug, not a fast system.
  */
 export async function runTimed(scenario: TimedScenario, mode: Mode, filter: RunFilter): Promise<ScenarioResult> {
-  const systems = scenario.systems.filter(
-    (s) =>
-      s.name === scenario.reference ||
-      filter.systems.length === 0 ||
-      filter.systems.some((want) => s.name.toLowerCase().includes(want.toLowerCase())),
-  );
-  const reference = systems.find((s) => s.name === scenario.reference);
-  if (reference === undefined) throw new Error(`scenario ${scenario.id}: no reference system ${scenario.reference}`);
+  const wanted = (s: System) =>
+    filter.systems.length === 0 || filter.systems.some((want) => s.name.toLowerCase().includes(want.toLowerCase()));
+  const systems = scenario.systems.filter((s) => (filter.solo ? wanted(s) : s.name === scenario.reference || wanted(s)));
+  const reference = filter.solo ? systems[0] : systems.find((s) => s.name === scenario.reference);
+  if (reference === undefined) throw new Error(`scenario ${scenario.id}: no system to run`);
   const rounds = Math.max(1, Math.round(mode.rounds * (scenario.roundsFactor ?? 1)));
+  const light = (s: System) => s.heavy !== true || mode.heavyRounds === undefined;
 
+  // Every system must compute what the reference computes.
   let expected: string | undefined;
-  for (let w = 0; w < mode.warmups; w++) {
-    for (const system of systems) {
-      const check = await system.run();
-      if (system === reference) expected ??= check;
-      else if (expected !== undefined && check !== expected) {
-        throw new Error(`scenario ${scenario.id}: ${system.name} returned ${check}, the reference ${expected}`);
-      }
+  const check = (system: System, result: string) => {
+    if (system === reference) expected ??= result;
+    if (expected !== undefined && result !== expected && !filter.solo) {
+      throw new Error(`scenario ${scenario.id}: ${system.name} returned ${result}, the reference ${expected}`);
     }
-  }
-  if (expected === undefined) expected = await reference.run();
-  for (const system of systems) {
-    if (system === reference || mode.warmups > 0) continue;
-    const check = await system.run();
-    if (check !== expected) throw new Error(`scenario ${scenario.id}: ${system.name} returned ${check}, the reference ${expected}`);
+  };
+  expected = await reference.run();
+  for (let w = 0; w < mode.warmups; w++) {
+    for (const system of systems) if (light(system)) check(system, await system.run());
   }
 
   const times = new Map<System, number[]>(systems.map((s) => [s, []]));
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < systems.length; i++) {
       const system = systems[(r + i) % systems.length]!;
-      forceGc();
+      if (!light(system) && r >= mode.heavyRounds!) {
+        times.get(system)!.push(Number.NaN);
+        continue;
+      }
+      if (filter.gcBetweenRuns) forceGc();
+      await settle();
       const start = performance.now();
-      const check = await system.run();
+      const result = await system.run();
       const elapsed = performance.now() - start;
-      if (check !== expected) throw new Error(`scenario ${scenario.id}: ${system.name} returned ${check}, the reference ${expected}`);
+      check(system, result);
       times.get(system)!.push(elapsed);
     }
     filter.log(`  ${scenario.id} round ${r + 1}/${rounds} done`);
@@ -152,27 +162,32 @@ export async function runTimed(scenario: TimedScenario, mode: Mode, filter: RunF
         informative: system.informative ?? false,
         note: system.note,
         times: own,
-        throughput: own.map((t, r) => refTimes[r]! / t),
+        throughput: own.map((t, r) => refTimes[r]! / t).filter((x) => !Number.isNaN(x)),
       };
     }),
   };
 }
 
+/** Lets timers and I/O left over from the previous run fire before the next is timed. */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 // ---- statistics ------------------------------------------------------------------------
 
 export function median(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 export function minOf(values: readonly number[]): number {
-  return values.reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY);
+  return values.reduce((a, b) => (Number.isNaN(b) ? a : Math.min(a, b)), Number.POSITIVE_INFINITY);
 }
 
 export function maxOf(values: readonly number[]): number {
-  return values.reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY);
+  return values.reduce((a, b) => (Number.isNaN(b) ? a : Math.max(a, b)), Number.NEGATIVE_INFINITY);
 }
 
 /** Per-round ratios of `system` against `against` (both measured in the same round). */
@@ -180,7 +195,7 @@ export function pairRatios(result: ScenarioResult, system: string, against: stri
   const a = result.systems.find((s) => s.name === system);
   const b = result.systems.find((s) => s.name === against);
   if (a === undefined || b === undefined) return [];
-  return a.times.map((t, r) => (metric === "time" ? t / b.times[r]! : b.times[r]! / t));
+  return a.times.map((t, r) => (metric === "time" ? t / b.times[r]! : b.times[r]! / t)).filter((x) => !Number.isNaN(x));
 }
 
 export interface TargetOutcome {
@@ -235,7 +250,7 @@ export function formatTimed(result: ScenarioResult): string {
   const rows = result.systems.map((s) => [
     s.name + (s.name === scenario.reference ? " (reference)" : s.informative ? " (context)" : ""),
     fmtRatio(median(s.throughput)),
-    fmtRange(s.throughput),
+    s.throughput.length < result.rounds ? `${fmtRange(s.throughput)} (${s.throughput.length} of ${result.rounds} rounds)` : fmtRange(s.throughput),
     fmtRatio(1 / median(s.throughput)),
   ]);
   const lines = [

@@ -1,11 +1,15 @@
 /**
- * `pnpm bench [--smoke | --full] [--sweep] [--only A,B,...] [--systems name,...] [--out file]`
+ * `pnpm bench [--smoke | --full] [--sweep] [--only A,B,...] [--systems name,...] [--solo] [--ix] [--gc-between-runs] [--out file]`
  *
  * Runs the scenarios of issue 4 in one process and prints markdown tables of ratios (medians
  * of interleaved rounds after warm-up, with the spread of the rounds). The default is the
  * quick mode (about a minute); `--full` is the real run; `--smoke` runs every scenario tiny so
  * CI can check the bench still works, without judging its numbers. `--sweep` runs the
  * maxsize sweep instead of the scenarios. Progress goes to stderr, tables to stdout.
+ *
+ * `--systems sluice --solo` runs only the named systems (for `node --cpu-prof`); `--ix` adds
+ * IxJS to scenario A (about 30 s a run); `--gc-between-runs` forces a full GC before every
+ * timed run (see docs/benchmarks.md for why that is not the default).
  */
 import { writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
@@ -22,7 +26,7 @@ import {
 } from "./harness.js";
 import { scenarioA } from "./scenario-a-overhead.js";
 import { scenarioB } from "./scenario-b-io.js";
-import { scenarioC } from "./scenario-c-ordered.js";
+import { scenarioC, scenarioC2 } from "./scenario-c-ordered.js";
 import { formatMemory, runMemory } from "./scenario-d-memory.js";
 import { scenarioE } from "./scenario-e-small-runs.js";
 import { runSweep } from "./sweep.js";
@@ -33,11 +37,23 @@ interface Args {
   only: string[];
   systems: string[];
   out: string | undefined;
+  /** IxJS in scenario A (it is always in D). */
   ix: boolean;
+  solo: boolean;
+  gcBetweenRuns: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { mode: MODES.quick, sweep: false, only: [], systems: [], out: undefined, ix: true };
+  const args: Args = {
+    mode: MODES.quick,
+    sweep: false,
+    only: [],
+    systems: [],
+    out: undefined,
+    ix: false,
+    solo: false,
+    gcBetweenRuns: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -60,8 +76,14 @@ function parseArgs(argv: readonly string[]): Args {
       case "--sweep":
         args.sweep = true;
         break;
-      case "--no-ix":
-        args.ix = false;
+      case "--ix":
+        args.ix = true;
+        break;
+      case "--solo":
+        args.solo = true;
+        break;
+      case "--gc-between-runs":
+        args.gcBetweenRuns = true;
         break;
       case "--only":
         args.only = value().toUpperCase().split(",").filter(Boolean);
@@ -75,7 +97,7 @@ function parseArgs(argv: readonly string[]): Args {
       case "--help":
       case "-h":
         process.stdout.write(
-          "pnpm bench [--smoke | --quick | --full] [--sweep] [--only A,B,C,D,E] [--systems sluice,...] [--no-ix] [--out report.md]\n",
+          "pnpm bench [--smoke | --quick | --full] [--sweep] [--only A,B,C,D,E] [--systems sluice,...] [--solo] [--ix] [--gc-between-runs] [--out report.md]\n",
         );
         process.exit(0);
       default:
@@ -107,21 +129,25 @@ async function main(): Promise<void> {
   } else {
     const wants = (id: string) => args.only.length === 0 || args.only.includes(id);
     const outcomes: (TargetOutcome & { scenario: string })[] = [];
+    // D last: its heap samples force full GCs, and a forced GC changes how V8 runs the code after it.
     const timed: [string, () => TimedScenario][] = [
       ["A", () => scenarioA(args.mode, { withIx: args.ix })],
       ["B", () => scenarioB(args.mode)],
       ["C", () => scenarioC(args.mode)],
+      ["C2", () => scenarioC2(args.mode)],
+      ["E", () => scenarioE(args.mode)],
     ];
+    const filter = { systems: args.systems, solo: args.solo, gcBetweenRuns: args.gcBetweenRuns, log };
     for (const [id, make] of timed) {
       if (!wants(id)) continue;
       log(`scenario ${id}...`);
-      const result = await runTimed(make(), args.mode, { systems: args.systems, log });
+      const result = await runTimed(make(), args.mode, filter);
       emit(formatTimed(result));
-      outcomes.push(...evaluateTargets(result).map((o) => ({ ...o, scenario: id })));
+      if (!args.solo) outcomes.push(...evaluateTargets(result).map((o) => ({ ...o, scenario: id })));
     }
     if (wants("D")) {
       log("scenario D...");
-      const memory = await runMemory(args.mode, { withIx: args.ix, long: args.mode.name === "full", systems: args.systems, log });
+      const memory = await runMemory(args.mode, { withIx: true, long: args.mode.name === "full", systems: args.systems, log });
       emit(formatMemory(memory));
       for (const row of memory.rows) {
         if (row.bound === undefined) continue;
@@ -144,12 +170,6 @@ async function main(): Promise<void> {
           met: memory.long.maxGrowthMb < 5 && memory.long.boundHeld,
         });
       }
-    }
-    if (wants("E")) {
-      log("scenario E...");
-      const result = await runTimed(scenarioE(args.mode), args.mode, { systems: args.systems, log });
-      emit(formatTimed(result));
-      outcomes.push(...evaluateTargets(result).map((o) => ({ ...o, scenario: "E" })));
     }
     if (outcomes.length > 0) {
       emit(["### targets (issue 4)", "", formatTargetsWithUnits(outcomes)].join("\n"));

@@ -71,6 +71,7 @@ export function scenarioA(mode: Mode, options: { withIx: boolean }): TimedScenar
     },
     {
       name: "Node Readable.map/filter",
+      heavy: true,
       note: `\`Readable.from(data).map(f, { concurrency: ${WORKERS} }).filter(g, ...).map(h, ...).toArray()\``,
       run: async () => {
         const out = (await Readable.from(data)
@@ -83,6 +84,7 @@ export function scenarioA(mode: Mode, options: { withIx: boolean }): TimedScenar
     },
     {
       name: "RxJS mergeMap",
+      heavy: true,
       note: `\`from(data)\` through \`mergeMap(f, ${WORKERS})\` three times (the filter maps to a skip marker, then a sync \`filter\`), \`lastValueFrom(toArray())\``,
       run: async () => {
         const out = await lastValueFrom(
@@ -102,6 +104,7 @@ export function scenarioA(mode: Mode, options: { withIx: boolean }): TimedScenar
     systems.push({
       name: "IxJS flatMap",
       informative: true,
+      heavy: true,
       note: `\`from(data)\` through \`flatMap(async (x) => [await f(x)], ${WORKERS})\` three times (IxJS has no concurrent map; its concurrent flatMap is the nearest)`,
       run: async () => {
         const out = await ixToArray(

@@ -14,7 +14,7 @@
  */
 import { defaultMaxsize, pipe } from "@sluice/dsl";
 import { delay, nextMacrotask, range, seededRandom } from "./common.js";
-import { forceGc, median, minOf, maxOf, scaled, table, type Mode } from "./harness.js";
+import { median, minOf, maxOf, scaled, table, type Mode } from "./harness.js";
 import { performance } from "node:perf_hooks";
 
 const WORKER_COUNTS = [1, 4, 16, 64] as const;
@@ -47,7 +47,7 @@ function maxsizesFor(workers: number): number[] {
 }
 
 async function timeIt(run: () => Promise<unknown>): Promise<number> {
-  forceGc();
+  await new Promise((resolve) => setImmediate(resolve));
   const start = performance.now();
   await run();
   return performance.now() - start;
