@@ -214,3 +214,38 @@ describe("stage functions", () => {
     expect(result).toEqual([2]);
   });
 });
+
+describe("fairness", () => {
+  it("a fully synchronous pipeline yields to the event loop, so timers run before a long run ends", async () => {
+    let timerFiredAt = -1;
+    let processed = 0;
+    setTimeout(() => {
+      timerFiredAt = processed;
+    }, 0);
+    await pipe(() => range(50_000))
+      .map((x) => x + 1)
+      .filter(() => true)
+      .each(() => {
+        processed++;
+      })
+      .run();
+    expect(processed).toBe(50_000);
+    expect(timerFiredAt).toBeGreaterThanOrEqual(0);
+    expect(timerFiredAt).toBeLessThan(50_000);
+  });
+
+  it("two synchronous runs started together interleave instead of running one after the other", async () => {
+    const order: string[] = [];
+    const run = (label: string) =>
+      pipe(() => range(20_000))
+        .each((x) => {
+          if (x % 5_000 === 0) order.push(label);
+        })
+        .run();
+    await Promise.all([run("a"), run("b")]);
+    expect(order).toHaveLength(8);
+    const firstB = order.indexOf("b");
+    const lastA = order.lastIndexOf("a");
+    expect(firstB).toBeLessThan(lastA);
+  });
+});
