@@ -128,6 +128,12 @@ describe("consumption types", () => {
     expectTypeOf(awaited).returns.resolves.toEqualTypeOf<string[]>();
   });
 
+  it("a pipeline is a PromiseLike of T[] and an AsyncIterable of T", () => {
+    expectTypeOf<Awaited<typeof p>>().toEqualTypeOf<string[]>();
+    expectTypeOf(p).toExtend<PromiseLike<string[]>>();
+    expectTypeOf(p).toExtend<AsyncIterable<string>>();
+  });
+
   it("for await gives T", async () => {
     for await (const x of p) expectTypeOf(x).toEqualTypeOf<string>();
   });
