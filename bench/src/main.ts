@@ -12,7 +12,7 @@
  * timed run (see docs/benchmarks.md for why that is not the default).
  */
 import { writeFileSync } from "node:fs";
-import { availableParallelism, cpus } from "node:os";
+import { availableParallelism, cpus, loadavg } from "node:os";
 import {
   MODES,
   evaluateTargets,
@@ -109,7 +109,10 @@ function parseArgs(argv: readonly string[]): Args {
 
 function machine(): string {
   const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
-  return `Node ${process.version}, ${process.platform}/${process.arch}, ${availableParallelism()} CPUs available (${cpu})`;
+  const load = loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ");
+  return `Node ${process.version}, ${process.platform}/${process.arch}, ${availableParallelism()} CPUs available (${cpu}); load average at start ${load}`;
 }
 
 async function main(): Promise<void> {
@@ -171,7 +174,9 @@ async function main(): Promise<void> {
         });
       }
     }
-    if (outcomes.length > 0) {
+    if (args.mode.name === "smoke") {
+      emit("Smoke mode: every scenario ran at about 1% of its size to check the bench still works; its numbers are not judged.");
+    } else if (outcomes.length > 0) {
       emit(["### targets (issue 4)", "", formatTargetsWithUnits(outcomes)].join("\n"));
     }
   }

@@ -4,8 +4,9 @@
  *
  * - overhead: scenario A's three trivial async stages (the cost of pausing and resuming
  *   producers when buffers are small);
- * - jitter: two stages whose calls are timers of a seeded random 0-2 ms (buffers between
- *   stages absorb uneven latency, so the slower stage is never starved);
+ * - jitter: two stages whose calls are timers of seeded random, exponentially distributed
+ *   length (mean 2 ms: most calls short, a few long), the case buffers between stages are
+ *   for: they absorb uneven latency so neither stage starves or blocks the other;
  * - held: a slow consumer of an infinite source through two stages; how many elements the
  *   pipeline had pulled ahead of the consumer (what the buffers cost in memory: multiply by
  *   the size of an element).
@@ -22,6 +23,7 @@ const WORKER_COUNTS = [1, 4, 16, 64] as const;
 const FACTORS = [0.5, 1, 2, 4, 8] as const;
 const ABSOLUTE = [1, 4, 16, 64] as const;
 const UNBOUNDED = 0;
+const JITTER_MEAN_MS = 2;
 
 const double = async (x: number): Promise<number> => x * 2;
 const notMultipleOf3 = async (x: number): Promise<boolean> => x % 3 !== 0;
@@ -54,18 +56,19 @@ async function timeIt(run: () => Promise<unknown>): Promise<number> {
 }
 
 export async function runSweep(mode: Mode, log: (line: string) => void): Promise<string> {
-  const overheadN = scaled(mode, 100_000, 500);
+  const overheadN = scaled(mode, 200_000, 500);
   const heldK = scaled(mode, 5_000, 200);
-  const rounds = mode.name === "full" ? 7 : mode.name === "quick" ? 3 : 1;
+  const rounds = mode.name === "full" ? 9 : mode.name === "quick" ? 5 : 1;
   const random = seededRandom(7);
   const rows: Row[] = [];
 
   for (const workers of WORKER_COUNTS) {
     const data = range(overheadN);
-    const jitterN = scaled(mode, Math.min(4_000, 150 * workers), 50);
+    const jitterN = scaled(mode, Math.min(4_000, 100 * workers), 50);
     const jitterData = range(jitterN);
-    const d1 = jitterData.map(() => Math.floor(random() * 3));
-    const d2 = jitterData.map(() => Math.floor(random() * 3));
+    const exponential = () => Math.floor(-Math.log(1 - random()) * JITTER_MEAN_MS);
+    const d1 = jitterData.map(exponential);
+    const d2 = jitterData.map(exponential);
     const cells: Cell[] = maxsizesFor(workers).map((maxsize) => ({ maxsize, overhead: [], jitter: [], held: 0 }));
     const overhead = (maxsize: number) =>
       pipe(data)
@@ -155,7 +158,7 @@ function formatSweep(rows: Row[], info: { overheadN: number; heldK: number; roun
   return [
     "### maxsize sweep",
     "",
-    `Throughput is the unbounded pipeline's time / this maxsize's time, median (min–max) of ${info.rounds} interleaved rounds (1.00 = as fast as unbounded). overhead: ${info.overheadN.toLocaleString("en-US")} integers through scenario A's three trivial async stages; jitter: two stages of seeded random 0-2 ms timers (150 x workers elements, at most 4,000); held: elements pulled from an infinite source but not yet taken, when a slow consumer (a \`setImmediate\` per element) has taken ${info.heldK.toLocaleString("en-US")} through two stages.`,
+    `Throughput is the unbounded pipeline's time / this maxsize's time, median (min–max) of ${info.rounds} interleaved rounds (1.00 = as fast as unbounded). overhead: ${info.overheadN.toLocaleString("en-US")} integers through scenario A's three trivial async stages; jitter: two stages of seeded random timers, exponentially distributed with mean ${JITTER_MEAN_MS} ms (100 x workers elements, at most 4,000); held: elements pulled from an infinite source but not yet taken, when a slow consumer (a \`setImmediate\` per element) has taken ${info.heldK.toLocaleString("en-US")} through two stages.`,
     "",
     table(["workers", "maxsize", "maxsize / workers", "overhead throughput", "jitter throughput", "held ahead of consumer"], body),
     "",
