@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { concat, map, pipe, type Pipeline } from "@sluice/dsl";
+import { concat, map, pipe, type Operator, type Pipeline } from "@sluice/dsl";
 import {
   CallLog,
   UnhandledRejections,
@@ -63,10 +63,20 @@ describe("results", () => {
   it("operator form pipe(source, map(), ...) gives the same as the method chain", async () => {
     await fc.assert(
       fc.asyncProperty(valuesArb, fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 1, maxLength: 4 }), async (values, addends) => {
-        const ops = addends.map((a) => map((x: number) => (a % 2 === 0 ? x + a : Promise.resolve(x + a)), { workers: 1 + (a % 3) }));
-        const output = await pipe(values, ...ops);
-        const sum = addends.reduce((s, a) => s + a, 0);
-        expect(sorted(output as number[])).toEqual(sorted(values.map((v) => v + sum)));
+        const ops: Operator<number, number>[] = addends.map((a) =>
+          map((x: number) => (a % 2 === 0 ? x + a : Promise.resolve(x + a)), { workers: 1 + (a % 3) }),
+        );
+        const [a, b, c, d] = ops;
+        const output =
+          ops.length === 1
+            ? await pipe(values, a!)
+            : ops.length === 2
+              ? await pipe(values, a!, b!)
+              : ops.length === 3
+                ? await pipe(values, a!, b!, c!)
+                : await pipe(values, a!, b!, c!, d!);
+        const sum = addends.reduce((s, x) => s + x, 0);
+        expect(sorted(output)).toEqual(sorted(values.map((v) => v + sum)));
       }),
       { numRuns: 40 },
     );
