@@ -1,5 +1,5 @@
 import type { Operator } from "./operator.js";
-import { Pipeline } from "./pipeline.js";
+import { Pipeline, applyOperators } from "./pipeline.js";
 import { graphOf, type Source } from "./source.js";
 
 /**
@@ -31,8 +31,14 @@ export function pipe<T, A, B, C, D, E, F, G, H, I>(source: Source<T>, op1: Opera
 export function pipe<T, A, B, C, D, E, F, G, H, I, J>(source: Source<T>, op1: Operator<T, A>, op2: Operator<A, B>, op3: Operator<B, C>, op4: Operator<C, D>, op5: Operator<D, E>, op6: Operator<E, F>, op7: Operator<F, G>, op8: Operator<G, H>, op9: Operator<H, I>, op10: Operator<I, J>): Pipeline<J>;
 export function pipe<T, A, B, C, D, E, F, G, H, I, J, K>(source: Source<T>, op1: Operator<T, A>, op2: Operator<A, B>, op3: Operator<B, C>, op4: Operator<C, D>, op5: Operator<D, E>, op6: Operator<E, F>, op7: Operator<F, G>, op8: Operator<G, H>, op9: Operator<H, I>, op10: Operator<I, J>, op11: Operator<J, K>): Pipeline<K>;
 export function pipe<T, A, B, C, D, E, F, G, H, I, J, K, L>(source: Source<T>, op1: Operator<T, A>, op2: Operator<A, B>, op3: Operator<B, C>, op4: Operator<C, D>, op5: Operator<D, E>, op6: Operator<E, F>, op7: Operator<F, G>, op8: Operator<G, H>, op9: Operator<H, I>, op10: Operator<I, J>, op11: Operator<J, K>, op12: Operator<K, L>): Pipeline<L>;
-export function pipe(source: Source<unknown>, ...ops: Operator<any, any>[]): Pipeline<unknown>;
+// Past twelve operators the first twelve are still checked; the rest are not.
+export function pipe<T, A, B, C, D, E, F, G, H, I, J, K, L>(
+  source: Source<T>,
+  op1: Operator<T, A>, op2: Operator<A, B>, op3: Operator<B, C>, op4: Operator<C, D>, op5: Operator<D, E>, op6: Operator<E, F>, op7: Operator<F, G>, op8: Operator<G, H>, op9: Operator<H, I>, op10: Operator<I, J>, op11: Operator<J, K>, op12: Operator<K, L>,
+  ...rest: Operator<any, any>[]
+): Pipeline<unknown>;
+// Any number of operators that keep the element type, e.g. an array built at run time.
+export function pipe<T>(source: Source<T>, ...ops: readonly Operator<T, T>[]): Pipeline<T>;
 export function pipe(source: Source<unknown>, ...ops: Operator<any, any>[]): Pipeline<unknown> {
-  const pipeline = new Pipeline<unknown>(graphOf(source, "pipe"));
-  return ops.length === 0 ? pipeline : pipeline.through(...ops);
+  return applyOperators(new Pipeline<unknown>(graphOf(source, "pipe")), ops);
 }

@@ -7,12 +7,11 @@ import {
   type StageFunction,
   type StageKind,
 } from "@sluice/core";
+import { NO_RUN_OPTIONS, checkRunOptions } from "./run-options.js";
 import { Graph } from "./source.js";
 import { resolveStage, type HookContext, type StageFn, type StageOptions } from "./stage-options.js";
 import type { Context } from "./context.js";
 import type { Operator } from "./operator.js";
-
-const NO_OPTIONS: RunOptions = Object.freeze({});
 
 /** The graph behind a pipeline value, or `undefined` for anything else (set in Pipeline's static block). */
 export let readGraph: (value: object) => Graph | undefined;
@@ -238,16 +237,12 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
     op11: Operator<J, K>,
     op12: Operator<K, L>,
   ): Pipeline<L>;
-  through(...ops: Operator<any, any>[]): Pipeline<unknown>;
+  // Past twelve operators the first twelve are still checked; the rest are not.
+  through<A, B, C, D, E, F, G, H, I, J, K, L>(op1: Operator<T, A>, op2: Operator<A, B>, op3: Operator<B, C>, op4: Operator<C, D>, op5: Operator<D, E>, op6: Operator<E, F>, op7: Operator<F, G>, op8: Operator<G, H>, op9: Operator<H, I>, op10: Operator<I, J>, op11: Operator<J, K>, op12: Operator<K, L>, ...rest: Operator<any, any>[]): Pipeline<unknown>;
+  // Any number of operators that keep the element type, e.g. an array built at run time.
+  through(...ops: readonly Operator<T, T>[]): Pipeline<T>;
   through(...ops: Operator<any, any>[]): Pipeline<unknown> {
-    let pipeline: Pipeline<unknown> = this;
-    for (const op of ops) {
-      if (typeof op !== "function") {
-        throw new TypeError(`through(): every operator must be a function (received ${typeof op})`);
-      }
-      pipeline = op(pipeline);
-    }
-    return pipeline;
+    return applyOperators(this, ops);
   }
 
   /**
@@ -260,8 +255,12 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
    * const values = await pipe(ids).map(fetchUser, { workers: 8 }).toArray({ signal: AbortSignal.timeout(5_000) });
    * ```
    */
-  toArray(options: RunOptions = NO_OPTIONS): Promise<T[]> {
-    return collect(this.#graph.node, options, true) as Promise<T[]>;
+  toArray(options: RunOptions = NO_RUN_OPTIONS): Promise<T[]> {
+    try {
+      return collect(this.#graph.node, checkRunOptions("toArray", options), true) as Promise<T[]>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -274,8 +273,8 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
    * await pipe(rows).each((row) => db.insert(row), { workers: 8 }).run();
    * ```
    */
-  async run(options: RunOptions = NO_OPTIONS): Promise<void> {
-    await collect(this.#graph.node, options, false);
+  async run(options: RunOptions = NO_RUN_OPTIONS): Promise<void> {
+    await collect(this.#graph.node, checkRunOptions("run", options), false);
   }
 
   /**
@@ -291,8 +290,8 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
    * }
    * ```
    */
-  iterate(options: RunOptions = NO_OPTIONS): AsyncIterableIterator<T> {
-    return iterate(this.#graph.node, options) as AsyncIterableIterator<T>;
+  iterate(options: RunOptions = NO_RUN_OPTIONS): AsyncIterableIterator<T> {
+    return iterate(this.#graph.node, checkRunOptions("iterate", options)) as AsyncIterableIterator<T>;
   }
 
   /**
@@ -327,4 +326,16 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
     const settings = resolveStage(kind, f, options, depth);
     return new Pipeline(new Graph(createStageNode(kind, this.#graph.node, f as StageFunction, settings), depth));
   }
+}
+
+/** Applies `ops` in order; the shared body of `pipe(source, ...ops)` and `through(...ops)`. */
+export function applyOperators(pipeline: Pipeline<unknown>, ops: readonly Operator<any, any>[]): Pipeline<unknown> {
+  let result = pipeline;
+  for (const op of ops) {
+    if (typeof op !== "function") {
+      throw new TypeError(`through(): every operator must be a function (received ${typeof op})`);
+    }
+    result = op(result);
+  }
+  return result;
 }

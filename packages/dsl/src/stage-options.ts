@@ -1,4 +1,5 @@
 import { OptionsError, defaultMaxsize, describeValue, type StageSettings } from "@sluice/core";
+import { checkObject, optionsError } from "./options-error.js";
 import { z } from "zod";
 import type { Context, EngineContext, HookInfo } from "./context.js";
 
@@ -14,6 +15,16 @@ import type { Context, EngineContext, HookInfo } from "./context.js";
  * ```
  */
 export type HookContext = object & { readonly [K in keyof EngineContext]?: never };
+
+/**
+ * What a synchronous `onStart` result may not be: a thenable. Without this a returned
+ * promise would itself satisfy {@link HookContext}, and an async `onStart` returning a
+ * reserved key would compile.
+ */
+export interface NotThenable {
+  /** Absent: an object with a `then` is a promise-like, not a context. */
+  readonly then?: never;
+}
 
 /**
  * Options of `map`, `filter`, `flatMap` and `each`. `C` is what `onStart` returns; it is
@@ -47,7 +58,7 @@ export interface StageOptions<C extends HookContext = {}> {
   /** Shown in errors: a non-empty string. Default `map#2` style (the method and the stage's depth). */
   readonly name?: string;
   /** Called once per stage per run before the stage's first call; its result is merged into every `ctx` and passed to `onDone`. */
-  readonly onStart?: (info: HookInfo) => C | PromiseLike<C>;
+  readonly onStart?: (info: HookInfo) => (C & NotThenable) | PromiseLike<C> | void | PromiseLike<void>;
   /** Called exactly once per stage per run after its calls have settled, on success, error and cancellation alike. Runs only if `onStart` (when given) succeeded. */
   readonly onDone?: (ctx: C & HookInfo) => unknown;
 }
@@ -85,12 +96,19 @@ const isFunction = (value: unknown): value is (...args: never[]) => unknown => t
  * ```
  */
 export const stageOptionsSchema = z.strictObject({
+  /** Checks {@link StageOptions.workers}. */
   workers: z.number().int().min(1).optional(),
+  /** Checks {@link StageOptions.maxsize}. */
   maxsize: z.number().int().min(0).optional(),
+  /** Checks {@link StageOptions.timeout}. */
   timeout: z.number().positive().max(2_147_483_647).optional(),
+  /** Checks {@link StageOptions.onTimeout}. */
   onTimeout: z.enum(["error", "skip"]).optional(),
+  /** Checks {@link StageOptions.name}. */
   name: z.string().min(1).optional(),
+  /** Checks {@link StageOptions.onStart}. */
   onStart: z.custom<(info: HookInfo) => unknown>(isFunction).optional(),
+  /** Checks {@link StageOptions.onDone}. */
   onDone: z.custom<(info: HookInfo) => unknown>(isFunction).optional(),
 });
 
@@ -117,11 +135,8 @@ export function resolveStage(method: StageMethod, f: unknown, options: unknown, 
     throw new OptionsError(`${method}(): f must be a function (received ${describeValue(f)})`);
   }
   if (options === undefined) return settings(`${method}#${stageNumber}`, NO_OPTIONS);
-  if (options === null || typeof options !== "object" || Array.isArray(options)) {
-    throw new OptionsError(`${method}(): options must be an object (received ${describeValue(options)})`);
-  }
-  const parsed = stageOptionsSchema.safeParse(options);
-  if (!parsed.success) throw optionsError(method, options as Record<string, unknown>, parsed.error.issues[0]!);
+  const parsed = stageOptionsSchema.safeParse(checkObject(method, options));
+  if (!parsed.success) throw optionsError(method, options as Record<string, unknown>, parsed.error.issues[0]!, ALLOWED);
   return settings(parsed.data.name ?? `${method}#${stageNumber}`, parsed.data);
 }
 
@@ -151,15 +166,3 @@ class ResolvedSettings implements StageSettings {
   }
 }
 
-function optionsError(method: string, options: Record<string, unknown>, issue: z.core.$ZodIssue): OptionsError {
-  if (issue.code === "unrecognized_keys") {
-    const key = issue.keys[0]!;
-    return new OptionsError(
-      `${method}(): options.${key} is not an option (options are: ${Object.keys(ALLOWED).join(", ")})`,
-    );
-  }
-  const key = String(issue.path[0]) as keyof typeof ALLOWED;
-  return new OptionsError(
-    `${method}(): options.${key} must be ${ALLOWED[key]} (received ${describeValue(options[key])})`,
-  );
-}

@@ -10,6 +10,7 @@ import type { Node } from "./node.js";
  * ```
  */
 export interface ConcatNode {
+  /** Always `"concat"`: the discriminant that tells node kinds apart. */
   readonly kind: "concat";
   /** The merged inputs, in argument order. */
   readonly inputs: readonly Node[];

@@ -10,6 +10,7 @@ import type { Node } from "./node.js";
  * ```
  */
 export interface OrderedNode {
+  /** Always `"ordered"`: the discriminant that tells node kinds apart. */
   readonly kind: "ordered";
   /** The node whose elements are put back in order. */
   readonly input: Node;

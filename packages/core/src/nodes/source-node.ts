@@ -10,6 +10,7 @@
  * ```
  */
 export interface SourceNode {
+  /** Always `"source"`: the discriminant that tells node kinds apart. */
   readonly kind: "source";
   /** The user's source, resolved anew at the start of each run. */
   readonly source: unknown;

@@ -23,6 +23,7 @@ export type StageKind = "map" | "filter" | "flatMap" | "each";
  * ```
  */
 export interface StageNode {
+  /** Which worker stage this is; see {@link StageKind}. */
   readonly kind: StageKind;
   /** The node whose elements this stage receives. */
   readonly input: Node;

@@ -85,11 +85,12 @@ export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
       this.#buffer.clear();
       return Promise.resolve(DONE);
     }
+    // The consumer is gone: no buffered value of this run may be handed out any more.
+    this.#buffer.clear();
+    const leaving = (this.#leaving ??= []);
+    const done = new Promise<IteratorResult<unknown>>((resolve) => leaving.push(() => resolve(DONE)));
     run.leave();
-    if (this.#settled) return Promise.resolve(DONE);
-    return new Promise((resolve) => {
-      (this.#leaving ??= []).push(() => resolve(DONE));
-    });
+    return done;
   }
 
   throw(): Promise<IteratorResult<unknown>> {

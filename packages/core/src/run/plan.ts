@@ -61,7 +61,7 @@ function requireMarkers(facts: Map<Node, NodeFacts>, node: Node): void {
 export function wire(root: Node, run: Run, sink: Receiver & { upstream: Producer }): void {
   const builder = new Builder(run, analyse(root));
   sink.upstream = builder.build(root, sink, false);
-  for (const source of builder.sources) run.addPart(source);
+  for (const source of builder.sources) run.addPart(source, true);
 }
 
 /** How many values may wait for an iterating consumer: the last stage's `maxsize` (SPEC §4). */
@@ -132,7 +132,7 @@ class Builder {
       default: {
         const stage = new WorkerStage(this.run, node, markers);
         stage.out = out;
-        this.run.addPart(stage);
+        this.run.addPart(stage, false);
         stage.upstream = this.build(node.input, stage, markers);
         return stage;
       }

@@ -24,7 +24,8 @@ export class Run implements SignalSource {
   /** Called once when the run settles. */
   onSettle: () => void = noop;
 
-  readonly #parts: RunPart[] = [];
+  readonly #stages: RunPart[] = [];
+  readonly #sources: RunPart[] = [];
   #pending = 0;
   #consumerEnded = false;
   #settled = false;
@@ -51,21 +52,25 @@ export class Run implements SignalSource {
     return this.#reason;
   }
 
-  /** Registers a part; the run will not settle until it reports {@link partDone}. */
-  addPart(part: RunPart): void {
-    this.#parts.push(part);
+  /** Registers a stage or a source; the run will not settle until it reports {@link partDone}. */
+  addPart(part: RunPart, isSource: boolean): void {
+    (isSource ? this.#sources : this.#stages).push(part);
     this.#pending++;
   }
 
-  /** Starts every part in the order added (the wiring adds stages first, then sources). */
+  /**
+   * Starts every stage (its `onStart`), then every source. Stages start even when an earlier
+   * `onStart` already failed, so that hooks behave the same whether a failure is sync or async.
+   */
   start(): void {
     const signal = this.#callerSignal;
     if (signal !== undefined) {
       this.#onCallerAbort = () => this.abort(signal.reason);
       signal.addEventListener("abort", this.#onCallerAbort);
     }
-    const parts = this.#parts;
-    for (let i = 0; i < parts.length && !this.closing; i++) parts[i]!.start();
+    for (const stage of this.#stages) stage.start();
+    const sources = this.#sources;
+    for (let i = 0; i < sources.length && !this.closing; i++) sources[i]!.start();
     this.#checkSettled();
   }
 
@@ -104,7 +109,8 @@ export class Run implements SignalSource {
     this.closing = true;
     this.#reason = reason;
     this.#controller?.abort(reason);
-    for (const part of this.#parts) part.close();
+    for (const part of this.#stages) part.close();
+    for (const part of this.#sources) part.close();
     this.#checkSettled();
   }
 

@@ -28,8 +28,10 @@ export class SourceStage implements Producer, RunPart {
   /** Elements pulled so far; also the next element's position. */
   #count = 0;
   #paused = false;
-  /** Opening, an async `next()`, or a macrotask yield is outstanding. */
+  /** Opening (a source promise) or an async `next()` is outstanding: nothing to wait for on close. */
   #pending = false;
+  /** Waiting in a macrotask yield: no `next()` is outstanding. */
+  #yielding = false;
   #done = false;
   #sinceYield = 0;
   readonly #onNext = (result: IteratorResult<unknown>): void => this.#received(result);
@@ -38,7 +40,7 @@ export class SourceStage implements Producer, RunPart {
     if (!this.#done) this.#fail(error);
   };
   readonly #afterYield = (): void => {
-    this.#pending = false;
+    this.#yielding = false;
     this.#pump();
   };
 
@@ -117,7 +119,7 @@ export class SourceStage implements Producer, RunPart {
   }
 
   #pump(): void {
-    if (this.#pending || this.#done || this.#run.closing) return;
+    if (this.#pending || this.#yielding || this.#done || this.#run.closing) return;
     if (this.#async) {
       this.#requestNext();
       return;
@@ -184,7 +186,7 @@ export class SourceStage implements Producer, RunPart {
   /** Lets timers, I/O and a caller's abort run between long synchronous stretches. */
   #yield(): void {
     this.#sinceYield = 0;
-    this.#pending = true;
+    this.#yielding = true;
     scheduleMacrotask(this.#afterYield);
   }
 

@@ -49,6 +49,8 @@ export class WorkerStage implements Receiver, Producer, RunPart {
   /** Whether `onStart` has resolved (or there is none), so calls may start. */
   #ready = false;
   #hookPending = false;
+  /** Whether the run has started this stage; a teardown before that must wait for it. */
+  #startCalled = false;
   /** Whether `onDone` is owed: set when `onStart` succeeded. */
   #started = false;
   #context: object | undefined = undefined;
@@ -119,10 +121,12 @@ export class WorkerStage implements Receiver, Producer, RunPart {
   // ---- RunPart -----------------------------------------------------------------------
 
   start(): void {
+    this.#startCalled = true;
     const onStart = this.#node.settings.onStart;
     if (onStart === undefined) {
       this.#started = true;
       this.#ready = true;
+      if (this.run.closing) this.#checkFinished();
       return;
     }
     let result: unknown;
@@ -130,6 +134,7 @@ export class WorkerStage implements Receiver, Producer, RunPart {
       result = onStart(new StageInfo(this.name, this.run));
     } catch (error) {
       this.run.fail(error);
+      this.#checkFinished();
       return;
     }
     if (isPromiseLike(result)) {
@@ -175,10 +180,17 @@ export class WorkerStage implements Receiver, Producer, RunPart {
       if (slot !== null) this.#releaseSlot(slot);
       this.#busy--;
       this.run.fail(error);
+      this.#checkFinished();
       return;
     }
     if (!isPromiseLike(result)) {
       if (slot !== null) this.#releaseSlot(slot);
+      if (this.run.closing) {
+        // f itself started the teardown (say, by aborting the caller's signal): drop its output.
+        this.#busy--;
+        this.#checkFinished();
+        return;
+      }
       this.#complete(item, result);
       return;
     }
@@ -190,6 +202,7 @@ export class WorkerStage implements Receiver, Producer, RunPart {
       this.#releaseSlot(pending);
       this.#busy--;
       this.run.fail(error);
+      this.#checkFinished();
     }
   }
 
@@ -329,9 +342,10 @@ export class WorkerStage implements Receiver, Producer, RunPart {
     if (!expansion.inline) this.#checkFinished();
   }
 
-  /** @internal An expansion was stopped by teardown. */
+  /** @internal An expansion stopped by teardown has finished closing its iterator. */
   expansionStopped(): void {
     this.#busy--;
+    this.#checkFinished();
   }
 
   // ---- slots and hooks ---------------------------------------------------------------
@@ -378,12 +392,12 @@ export class WorkerStage implements Receiver, Producer, RunPart {
   }
 
   #checkFinished(): void {
-    if (this.#finished || this.#hookPending || this.#busy > 0) return;
-    if (!this.run.closing) {
-      if (!this.#inputEnded || this.#queue.length > 0 || !this.#ready) return;
-      this.out.end();
-    }
+    if (this.#finished || !this.#startCalled || this.#hookPending || this.#busy > 0) return;
+    if (!this.run.closing && (!this.#inputEnded || this.#queue.length > 0 || !this.#ready)) return;
+    // Mark finished before ending downstream: a downstream onDone that throws tears the run
+    // down synchronously, and that teardown must not finish this stage a second time.
     this.#finished = true;
+    if (!this.run.closing) this.out.end();
     const onDone = this.#node.settings.onDone;
     if (onDone === undefined || !this.#started) {
       this.run.partDone();
@@ -563,12 +577,20 @@ class Expansion {
     }
   }
 
-  /** Teardown: close the iterator (a pending async `next()` is not waited for). */
+  /**
+   * Teardown: close the iterator, holding the slot until its `return()` (a generator's
+   * `finally`) settles, unless a `next()` that cannot be interrupted is pending.
+   */
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.stage.expansionStopped();
-    closeIterator(this.#iterator);
+    const closing = closeIterator(this.#iterator);
+    if (!this.#pendingNext && isPromiseLike(closing)) {
+      const stage = this.stage;
+      closing.then(() => stage.expansionStopped());
+    } else {
+      this.stage.expansionStopped();
+    }
   }
 
   #received(result: IteratorResult<unknown>): void {

@@ -1,0 +1,27 @@
+import type { RunOptions } from "@sluice/core";
+import { z } from "zod";
+import { checkObject, optionsError } from "./options-error.js";
+
+/** The zod schema of the options of `toArray`, `run` and `iterate`. */
+export const runOptionsSchema = z.strictObject({
+  signal: z.custom<AbortSignal>((value) => value instanceof AbortSignal).optional(),
+});
+
+const ALLOWED: Readonly<Record<keyof RunOptions, string>> = {
+  signal: "an AbortSignal",
+};
+
+/** The options every consumption gets when it is given none. */
+export const NO_RUN_OPTIONS: RunOptions = Object.freeze({});
+
+/**
+ * Validates the options of a consumption method (callers from untyped JavaScript may pass
+ * anything); throws an `OptionsError` such as `toArray(): options.signal must be an
+ * AbortSignal (received "nope")`.
+ */
+export function checkRunOptions(method: "toArray" | "run" | "iterate", options: unknown): RunOptions {
+  if (options === NO_RUN_OPTIONS) return NO_RUN_OPTIONS;
+  const parsed = runOptionsSchema.safeParse(checkObject(method, options));
+  if (!parsed.success) throw optionsError(method, options as Record<string, unknown>, parsed.error.issues[0]!, ALLOWED);
+  return options as RunOptions;
+}
