@@ -11,6 +11,7 @@
  * IxJS to scenario A (about 30 s a run); `--gc-between-runs` forces a full GC before every
  * timed run (see docs/benchmarks.md for why that is not the default).
  */
+import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import {
@@ -107,12 +108,21 @@ function parseArgs(argv: readonly string[]): Args {
   return args;
 }
 
+/** The commit measured, with `-dirty` when the working tree has uncommitted changes. */
+function revision(): string {
+  try {
+    return execFileSync("git", ["describe", "--always", "--dirty"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return "unknown";
+  }
+}
+
 function machine(): string {
   const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
   const load = loadavg()
     .map((x) => x.toFixed(2))
     .join(" ");
-  return `Node ${process.version}, ${process.platform}/${process.arch}, ${availableParallelism()} CPUs available (${cpu}); load average at start ${load}`;
+  return `Node ${process.version}, ${process.platform}/${process.arch}, ${availableParallelism()} CPUs available (${cpu}); load average at start ${load}; sluice at ${revision()}`;
 }
 
 async function main(): Promise<void> {
@@ -188,7 +198,7 @@ async function main(): Promise<void> {
 function formatTargetsWithUnits(outcomes: readonly (TargetOutcome & { scenario: string })[]): string {
   const ratios = outcomes.filter((o) => o.scenario !== "D");
   const memory = outcomes.filter((o) => o.scenario === "D");
-  const lines = [formatTargets(ratios)];
+  const lines = ratios.length > 0 ? [formatTargets(ratios)] : [];
   for (const o of memory) {
     const measured = o.target.label.startsWith("heap")
       ? `largest growth ${o.max.toFixed(2)} MB, end ${o.min.toFixed(2)} MB`
