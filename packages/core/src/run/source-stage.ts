@@ -34,15 +34,28 @@ export class SourceStage implements Producer, RunPart {
   #yielding = false;
   #done = false;
   #sinceYield = 0;
-  readonly #onNext = (result: IteratorResult<unknown>): void => this.#received(result);
-  readonly #onError = (error: unknown): void => {
-    this.#pending = false;
-    if (!this.#done) this.#fail(error);
-  };
-  readonly #afterYield = (): void => {
-    this.#yielding = false;
-    this.#pump();
-  };
+  // Callbacks are made on first use: an array source of a small run needs none of them.
+  #onNextFn: ((result: IteratorResult<unknown>) => void) | null = null;
+  #onErrorFn: ((error: unknown) => void) | null = null;
+  #afterYieldFn: (() => void) | null = null;
+
+  get #onNext(): (result: IteratorResult<unknown>) => void {
+    return (this.#onNextFn ??= (result) => this.#received(result));
+  }
+
+  get #onError(): (error: unknown) => void {
+    return (this.#onErrorFn ??= (error) => {
+      this.#pending = false;
+      if (!this.#done) this.#fail(error);
+    });
+  }
+
+  get #afterYield(): () => void {
+    return (this.#afterYieldFn ??= () => {
+      this.#yielding = false;
+      this.#pump();
+    });
+  }
 
   constructor(run: Run, node: SourceNode, markers: boolean) {
     this.#run = run;

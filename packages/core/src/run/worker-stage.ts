@@ -449,7 +449,7 @@ export class CallSlot implements SignalSource {
   timeoutError: unknown = undefined;
   readonly onOk: (value: unknown) => void;
   readonly onError: (error: unknown) => void;
-  readonly onTimeout: () => void;
+  #onTimeout: (() => void) | null = null;
 
   constructor(readonly stage: WorkerStage) {
     this.onOk = (value) => {
@@ -458,9 +458,13 @@ export class CallSlot implements SignalSource {
     this.onError = (error) => {
       if (!this.abandoned) stage.callRejected(this, error);
     };
-    this.onTimeout = () => {
-      if (!this.abandoned && this.item !== null) stage.callTimedOut(this);
-    };
+  }
+
+  /** The timer callback, made once per slot and only for timed stages. */
+  get onTimeout(): () => void {
+    return (this.#onTimeout ??= () => {
+      if (!this.abandoned && this.item !== null) this.stage.callTimedOut(this);
+    });
   }
 
   /** This call's own signal: aborts on teardown or when the call times out. */
@@ -486,13 +490,23 @@ class Expansion {
   #stopped = false;
   #pendingNext = false;
   readonly #parentLink: PathLink;
-  readonly #onNext = (result: IteratorResult<unknown>): void => this.#received(result);
-  readonly #onError = (error: unknown): void => this.#fail(error);
-  readonly #afterYield = (): void => {
+  // Made on first use: most expansions are arrays emitted inline and need no callback.
+  #onNextFn: ((result: IteratorResult<unknown>) => void) | null = null;
+  #onErrorFn: ((error: unknown) => void) | null = null;
+
+  get #onNext(): (result: IteratorResult<unknown>) => void {
+    return (this.#onNextFn ??= (result) => this.#received(result));
+  }
+
+  get #onError(): (error: unknown) => void {
+    return (this.#onErrorFn ??= (error) => this.#fail(error));
+  }
+
+  #afterYield(): void {
     this.inline = false;
     this.paused = false;
     this.continue();
-  };
+  }
 
   constructor(
     readonly stage: WorkerStage,
@@ -554,7 +568,7 @@ class Expansion {
       }
       if (--budget === 0) {
         this.paused = true;
-        scheduleMacrotask(this.#afterYield);
+        scheduleMacrotask(() => this.#afterYield());
         return;
       }
       let value: unknown;
