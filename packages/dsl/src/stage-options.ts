@@ -20,6 +20,13 @@ export type HookContext = object & { readonly [K in keyof EngineContext]?: never
  * What a synchronous `onStart` result may not be: a thenable. Without this a returned
  * promise would itself satisfy {@link HookContext}, and an async `onStart` returning a
  * reserved key would compile.
+ *
+ * @example
+ * ```ts
+ * const context: NotThenable = { client: new Client() };
+ * // @ts-expect-error: a promise is not a context object
+ * const promise: NotThenable = Promise.resolve({ client: new Client() });
+ * ```
  */
 export interface NotThenable {
   /** Absent: an object with a `then` is a promise-like, not a context. */
