@@ -23,7 +23,7 @@ export type HookContext = object & { readonly [K in keyof EngineContext]?: never
  *
  * @example
  * ```ts
- * const context: NotThenable = { client: new Client() };
+ * const context: { client: Client } & NotThenable = { client: new Client() };
  * // @ts-expect-error: a promise is not a context object
  * const promise: NotThenable = Promise.resolve({ client: new Client() });
  * ```
