@@ -22,10 +22,11 @@ export function showProgress(label: string, total: number, tally: Tally, stream:
 function barProgress(label: string, total: number, tally: Tally, rate: () => number, stream: NodeJS.WriteStream): Progress {
   const bar = new cliProgress.SingleBar(
     {
-      format: `${label.padEnd(10)} {bar} {percentage}% | {value}/{total} | ok {done}  failed {failed}  timed out {timedOut} | {rate}/s | {duration_formatted}`,
+      // Short enough for an 80-column terminal, where cli-progress cuts longer lines.
+      format: `${label.padEnd(10)} {bar} {percentage}% {value}/{total}  ok {done}  failed {failed}  timed out {timedOut}  {rate}/s`,
       stream,
       hideCursor: true,
-      barsize: 24,
+      barsize: 12,
       fps: 10,
     },
     cliProgress.Presets.shades_classic,
