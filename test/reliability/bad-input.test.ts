@@ -227,6 +227,29 @@ describe("options of the wrong type from untyped JavaScript", () => {
     }
     expect(() => pipe([1]).through(5 as Untyped)).toThrow(/^through\(\): every operator must be a function \(received number\)$/);
   });
+
+  it("toArray, run and iterate reject options that are not { signal?: AbortSignal } with an error naming the method, what was received and what is allowed", async () => {
+    const controller = new AbortController();
+    const bad: unknown[] = [{ signal: "nope" }, { signal: {} }, { signal: 5 }, null, 5, "x", controller.signal, { sigal: controller.signal }];
+    for (const options of bad) {
+      for (const method of ["toArray", "run", "iterate"] as const) {
+        let starts = 0;
+        const pipeline = pipe([1, 2]).map((x) => x, { onStart: () => (starts++, {}) });
+        let error: unknown;
+        try {
+          const result = (pipeline as Untyped)[method](options);
+          if (method === "iterate") await result.next();
+          else await result;
+        } catch (e) {
+          error = e;
+        }
+        expect({ method, options, error: error instanceof TypeError }).toEqual({ method, options, error: true });
+        // Like stage options: what was received, or for an unknown key the options there are.
+        expect((error as Error).message).toMatch(new RegExp(`^${method}\\(\\): options.* \\((received|options are:) .*\\)$`));
+        expect(starts).toBe(0);
+      }
+    }
+  });
 });
 
 /** Escapes `text` for use inside a RegExp. */

@@ -143,6 +143,30 @@ describe("ordering", () => {
   });
 });
 
+describe("broadcast", () => {
+  it("a pipeline used in several branches of one graph runs once per run, and every branch receives each of its elements", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        valuesArb,
+        fc.array(stageArb(), { minLength: 1, maxLength: 3 }),
+        fc.integer({ min: 2, max: 3 }),
+        sourceKindArb,
+        consumerKindArb,
+        async (values, stages, branches, sourceKind, consumer) => {
+          const log = new CallLog(stages.length);
+          const shared = build(sourceOf(values, sourceKind), stages, log);
+          const inputs = Array.from({ length: branches }, (_, b) => shared.map((x) => x * 10 + b, { workers: 1 + b }));
+          const output = await consume(concat(...inputs), consumer);
+          const expected = arrayChain(values, stages);
+          expect(sorted(output)).toEqual(sorted(inputs.flatMap((_, b) => expected.map((x) => x * 10 + b))));
+          expect(checkCalls(log, model(values, stages).inputs)).toBeUndefined();
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});
+
 describe("flow control", () => {
   // Stages whose element counts match one to one, so "k taken" maps to source positions.
   const oneToOne = (spec: StageSpec, i: number, log: CallLog, p: Pipeline<number>): Pipeline<number> => {

@@ -136,6 +136,68 @@ describe("hooks", () => {
     expect(inFlightAtDone).toBe(0);
     expect(inFlight).toBe(0);
   });
+
+  it("two stages whose onStart both throw synchronously: the first error wins and the run settles", async () => {
+    const thrown: Error[] = [];
+    let dones = 0;
+    const failingStart = (name: string) => (): never => {
+      const error = new Error(name);
+      thrown.push(error);
+      throw error;
+    };
+    const pipeline = pipe([1, 2])
+      .each(() => {}, { onStart: failingStart("stage 1"), onDone: () => void dones++ })
+      .map((x) => x, { onStart: failingStart("stage 2"), onDone: () => void dones++ });
+    const outcome = await Promise.race([pipeline.toArray().catch((e: unknown) => e), sleep(1_000).then(() => "never settled")]);
+    expect(thrown).toHaveLength(2);
+    expect(outcome).toBe(thrown[0]);
+    expect(dones).toBe(0);
+  });
+
+  it("a synchronous onStart failure still runs onStart and onDone of every other stage", async () => {
+    const log: string[] = [];
+    const error = new Error("onStart failed");
+    const pipeline = pipe([1, 2, 3])
+      .map((x) => x, { onDone: () => void log.push("done 1") })
+      .map((x) => x, {
+        onStart: () => {
+          log.push("start 2");
+          return {};
+        },
+        onDone: () => void log.push("done 2"),
+      })
+      .map((x) => x, {
+        onStart: () => {
+          throw error;
+        },
+        onDone: () => void log.push("done 3"),
+      });
+    await expect(pipeline.toArray()).rejects.toBe(error);
+    expect(log.sort()).toEqual(["done 1", "done 2", "start 2"]);
+  });
+
+  it("a downstream onDone that throws does not run an upstream onDone twice, and the run waits for every onDone", async () => {
+    const error = new Error("onDone failed");
+    for (const source of [[], [1, 2, 3]]) {
+      const counts = { first: 0, firstFinished: 0, second: 0 };
+      const pipeline = pipe(source)
+        .map((x) => x, {
+          onDone: async () => {
+            counts.first++;
+            await sleep(5);
+            counts.firstFinished++;
+          },
+        })
+        .map((x) => x, {
+          onDone: () => {
+            counts.second++;
+            throw error;
+          },
+        });
+      await expect(pipeline.toArray()).rejects.toBe(error);
+      expect(counts).toEqual({ first: 1, firstFinished: 1, second: 1 });
+    }
+  });
 });
 
 describe("cleanup", () => {
@@ -218,5 +280,103 @@ describe("cleanup", () => {
       { timeout: 10, onTimeout: "skip", workers: 4 },
     );
     expect(sorted(output)).toEqual([1, 2, 4, 5, 7]);
+  });
+
+  it("a caller abort from inside a synchronous f settles the run with the abort reason", async () => {
+    for (const kind of ["map", "filter", "each", "flatMap"] as const) {
+      const controller = new AbortController();
+      const reason = new Error(`stop in ${kind}`);
+      let done = 0;
+      const f = (x: number): never => {
+        if (x === 1) controller.abort(reason);
+        return (kind === "flatMap" ? [x] : x) as never;
+      };
+      const base = pipe([0, 1, 2]);
+      const options = { onDone: () => void done++ };
+      const pipeline: Pipeline<unknown> =
+        kind === "map" ? base.map(f, options) : kind === "filter" ? base.filter(f, options) : kind === "each" ? base.each(f, options) : base.flatMap(f, options);
+      const outcome = await Promise.race([
+        pipeline.toArray({ signal: controller.signal }).then(
+          () => "resolved",
+          (error: unknown) => error,
+        ),
+        sleep(1_000).then(() => "never settled"),
+      ]);
+      expect(outcome).toBe(reason);
+      expect(done).toBe(1);
+    }
+  });
+
+  it("after break the iterator is finished: next() gives done, never a buffered value", async () => {
+    const source = async function* (): AsyncGenerator<number> {
+      yield 1;
+      await sleep(20);
+      yield 2;
+    };
+    const iterator = pipe(source).flatMap((x) => [x, x * 10, x * 100]).iterate();
+    for await (const x of { [Symbol.asyncIterator]: () => iterator }) {
+      expect(x).toBe(1);
+      break;
+    }
+    expect(await iterator.next()).toEqual({ done: true, value: undefined });
+    expect(await iterator.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it("break awaits a paused flatMap generator's finally before onDone and before the loop ends", async () => {
+    const log: string[] = [];
+    const pipeline = pipe([1]).flatMap(
+      async function* () {
+        try {
+          for (let i = 0; i < 100; i++) yield i;
+        } finally {
+          log.push("finally");
+          await sleep(5);
+          log.push("closed");
+        }
+      },
+      { maxsize: 1, onDone: () => void log.push("onDone") },
+    );
+    for await (const x of pipeline) {
+      if (x === 3) {
+        await sleep(5); // the generator is now paused at a yield: downstream is full
+        break;
+      }
+    }
+    log.push("loop ended");
+    expect(log).toEqual(["finally", "closed", "onDone", "loop ended"]);
+  });
+
+  it("break awaits the source's return() when no next() is pending, also right after the source yielded to the event loop", async () => {
+    // 1024 elements is where the source lets the event loop run (SPEC §8); check around it.
+    for (const breakAt of [5, 1023, 2047]) {
+      let pending = false;
+      let returnFinished = false;
+      let pendingAtBreak = true;
+      const source: AsyncIterable<number> = {
+        [Symbol.asyncIterator]: () => {
+          let i = 0;
+          return {
+            next: () => {
+              pending = true;
+              const result = Promise.resolve({ done: false as const, value: i++ });
+              void result.then(() => (pending = false));
+              return result;
+            },
+            return: async () => {
+              await sleep(5);
+              returnFinished = true;
+              return { done: true as const, value: undefined };
+            },
+          };
+        },
+      };
+      for await (const x of pipe(source).map((x) => x)) {
+        if (x === breakAt) {
+          pendingAtBreak = pending;
+          break;
+        }
+      }
+      if (!pendingAtBreak) expect({ breakAt, returnFinished }).toEqual({ breakAt, returnFinished: true });
+    }
   });
 });
