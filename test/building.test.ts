@@ -185,6 +185,15 @@ describe("pipe(source, ...ops) and through()", () => {
     expect([...names].sort()).toEqual(["map#1", "map#3"]);
   });
 
+  it("apply more than twelve operators, and a run-time array of them, in order", async () => {
+    const inc = map((x: number) => x + 1);
+    const fourteen = Array.from({ length: 14 }, () => inc);
+    expect(await pipe([0], ...fourteen)).toEqual([14]);
+    expect(await pipe([0]).through(...fourteen)).toEqual([14]);
+    const steps = [map((x: number) => x * 10), filter((x: number) => x > 10), map((x: number) => x + 1)];
+    expect(await pipe([1, 2, 3], ...steps)).toEqual([21, 31]);
+  });
+
   it("through() with no operators returns an equivalent pipeline", async () => {
     const p = pipe([1, 2, 3]);
     expect(await p.through()).toEqual([1, 2, 3]);

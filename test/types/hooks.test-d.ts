@@ -89,5 +89,9 @@ describe("typed context from onStart", () => {
     pipe([1]).map((x) => x, { onStart: () => ({ index: [0] }) });
     // @ts-expect-error stage is reserved
     pipe([1]).map((x) => x, { onStart: () => ({ stage: "mine" }) });
+    // @ts-expect-error reserved keys are rejected from an async onStart too
+    pipe([1]).map((x) => x, { onStart: async () => ({ stage: "mine" }) });
+    // @ts-expect-error and from an onStart with an annotated parameter
+    pipe([1]).map((x) => x, { onStart: async (info: HookInfo) => ({ signal: info.signal }) });
   });
 });

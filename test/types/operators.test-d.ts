@@ -38,6 +38,29 @@ describe("operator types", () => {
     expectTypeOf<ElementOf<typeof q>>().toEqualTypeOf<boolean>();
   });
 
+  it("past twelve type-changing operators the first twelve are still checked and the result is Pipeline<unknown>", () => {
+    const inc = map((x: number) => x + 1);
+    const toStr = map((x: number) => String(x));
+    const p = pipe([0], inc, inc, inc, inc, inc, inc, inc, inc, inc, inc, inc, inc, toStr);
+    expectTypeOf<ElementOf<typeof p>>().toEqualTypeOf<unknown>();
+    // When every operator keeps the element type, the type survives any count.
+    const same = pipe([0], inc, inc, inc, inc, inc, inc, inc, inc, inc, inc, inc, inc, inc, inc);
+    expectTypeOf<ElementOf<typeof same>>().toEqualTypeOf<number>();
+    // @ts-expect-error the third operator expects numbers, the second gives strings
+    pipe([0], inc, toStr, inc, inc, inc, inc, inc, inc, inc, inc, inc, inc, inc);
+  });
+
+  it("a run-time array of operators that keep the element type keeps it", () => {
+    const steps: Array<Operator<number, number>> = [map((x: number) => x * 2), filter((x: number) => x > 0)];
+    const p = pipe([1, 2], ...steps);
+    expectTypeOf<ElementOf<typeof p>>().toEqualTypeOf<number>();
+    const q = pipe([1]).through(...steps);
+    expectTypeOf<ElementOf<typeof q>>().toEqualTypeOf<number>();
+    const wrong: Array<Operator<string, string>> = [];
+    // @ts-expect-error the operators expect strings
+    pipe([1], ...wrong);
+  });
+
   it("through() applies operators mid-chain with types", () => {
     const p = pipe([1, 2])
       .map((x) => ({ n: x }))
@@ -53,6 +76,15 @@ describe("operator types", () => {
     const parse: Operator<string, number> = (p) => p.map(Number).filter((n) => !Number.isNaN(n));
     const p = pipe(["1"], parse, map((n: number) => n.toFixed(2)));
     expectTypeOf<ElementOf<typeof p>>().toEqualTypeOf<string>();
+  });
+
+  it("mismatched operators do not compile", () => {
+    // @ts-expect-error map expects strings, the source gives numbers
+    pipe([1, 2], map((s: string) => s.length));
+    // @ts-expect-error the second operator expects strings, the first gives numbers
+    pipe(["a"], map((s: string) => s.length), map((s: string) => s.toUpperCase()));
+    // @ts-expect-error through() checks its operators against the element type
+    pipe([1]).through(filter((s: string) => s === ""));
   });
 });
 
