@@ -148,12 +148,25 @@ function formatSweep(rows: Row[], info: { overheadN: number; heldK: number; roun
       ]);
     }
   }
-  const smallest = rows.map((row) => {
-    const good = row.cells.filter(
-      (c) => c.maxsize !== UNBOUNDED && median(c.overhead) >= 0.95 && median(c.jitter) >= 0.95,
-    );
-    const best = good.length > 0 ? good.reduce((a, b) => (a.maxsize <= b.maxsize ? a : b)) : undefined;
-    return `- workers ${row.workers}: smallest maxsize with both throughputs >= 0.95 of unbounded: ${best === undefined ? "none" : `${best.maxsize} (${(best.maxsize / row.workers).toFixed(2)}x workers)`}`;
+  // Candidate default rules, read off the grid (every rule lands on a measured cell).
+  const rules: [string, (w: number) => number][] = [
+    ["workers", (w) => w],
+    ["2 x workers", (w) => 2 * w],
+    ["max(8, workers)", (w) => Math.max(8, w)],
+    ["max(16, workers)", (w) => Math.max(16, w)],
+    ["max(16, 2 x workers) (current)", (w) => Math.max(16, 2 * w)],
+    ["max(16, 4 x workers)", (w) => Math.max(16, 4 * w)],
+  ];
+  const ruleRows = rules.map(([name, rule]) => {
+    const cells = rows.map((row) => row.cells.find((c) => c.maxsize === rule(row.workers)));
+    const jitter = cells.map((c) => (c === undefined ? Number.NaN : median(c.jitter)));
+    return [
+      name,
+      rows.map((row) => String(rule(row.workers))).join(" / "),
+      jitter.map((j) => j.toFixed(2)).join(" / "),
+      minOf(jitter).toFixed(2),
+      cells.map((c) => (c === undefined ? "?" : c.held.toLocaleString("en-US"))).join(" / "),
+    ];
   });
   return [
     "### maxsize sweep",
@@ -162,6 +175,8 @@ function formatSweep(rows: Row[], info: { overheadN: number; heldK: number; roun
     "",
     table(["workers", "maxsize", "maxsize / workers", "overhead throughput", "jitter throughput", "held ahead of consumer"], body),
     "",
-    ...smallest,
+    `Candidate defaults, read off the grid (values for workers ${rows.map((r) => r.workers).join(" / ")}):`,
+    "",
+    table(["rule", "maxsize", "jitter throughput (median)", "worst row", "held ahead of consumer"], ruleRows),
   ].join("\n");
 }
