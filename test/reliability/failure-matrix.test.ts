@@ -635,5 +635,5 @@ describe("failure injection", () => {
       { numRuns: Number(process.env["MATRIX_RUNS"] ?? 300), timeout: 2_000 },
     );
     expect(unhandled.count).toBe(0);
-  }, 300_000);
+  }, 120_000);
 });
