@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { pipe } from "@sluice/dsl";
 
 // A job whose calls take between 20 and 200 ms and stop when `signal` aborts. The listener
-// is removed when the call ends: ctx.signal can be shared by many calls of a stage.
+// is removed when the call ends, as any code that outlives its listeners should.
 function render(page: number, signal: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
     const onAbort = () => {

@@ -5,8 +5,8 @@
 import { fileURLToPath } from "node:url";
 import { pipe } from "@sluice/dsl";
 
-// An abortable sleep. ctx.signal can be shared by many calls of a stage, so remove the
-// listener when the call ends rather than leave one behind per call.
+// An abortable sleep. It removes its listener when it ends, as code whose signal may outlive
+// the call should.
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     const onAbort = () => {

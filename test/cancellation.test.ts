@@ -461,3 +461,52 @@ describe("no unhandled rejections on teardown", () => {
     expect(unhandled).toEqual([]);
   });
 });
+
+describe("ctx.signal per call", () => {
+  it("each call that reads ctx.signal gets its own, so listeners never pile up on a shared signal", async () => {
+    const signals: AbortSignal[] = [];
+    const gate = deferred<void>();
+    const p = pipe(range(40)).map(
+      async (x, { signal }) => {
+        signals.push(signal);
+        // What fetch does: a listener per request on the signal it was given.
+        signal.addEventListener("abort", () => undefined);
+        await gate.promise;
+        return x;
+      },
+      { workers: 20 },
+    );
+    const run = p.toArray();
+    await until(() => signals.length === 20);
+    expect(new Set(signals).size).toBe(20);
+    gate.resolve();
+    expect(await run).toHaveLength(40);
+    expect(new Set(signals).size).toBe(40);
+  });
+
+  it("teardown aborts the signals of calls in flight, not those of calls already settled", async () => {
+    const settled: AbortSignal[] = [];
+    const inFlight: AbortSignal[] = [];
+    const controller = new AbortController();
+    const reason = new Error("deadline");
+    const p = pipe(range(10)).map(
+      async (x, { signal }) => {
+        if (x < 3) {
+          settled.push(signal);
+          return x;
+        }
+        inFlight.push(signal);
+        await new Promise((resolve) => signal.addEventListener("abort", resolve));
+        return x;
+      },
+      { workers: 4 },
+    );
+    const run = p.toArray({ signal: controller.signal });
+    await until(() => settled.length === 3 && inFlight.length === 4);
+    controller.abort(reason);
+    await expect(run).rejects.toBe(reason);
+    expect(inFlight.map((s) => s.aborted)).toEqual([true, true, true, true]);
+    expect(inFlight.every((s) => s.reason === reason)).toBe(true);
+    expect(settled.map((s) => s.aborted)).toEqual([false, false, false]);
+  });
+});

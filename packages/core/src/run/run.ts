@@ -107,8 +107,9 @@ export class Run implements SignalSource {
 
   #teardown(reason: unknown): void {
     this.closing = true;
-    this.#reason = reason;
-    this.#controller?.abort(reason);
+    // abort(undefined) would give every signal a different fresh AbortError: make one, once.
+    this.#reason = reason === undefined ? new DOMException("The pipeline run failed", "AbortError") : reason;
+    this.#controller?.abort(this.#reason);
     for (const part of this.#stages) part.close();
     for (const part of this.#sources) part.close();
     this.#checkSettled();

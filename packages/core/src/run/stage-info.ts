@@ -36,6 +36,14 @@ export class StageInfo {
   }
 }
 
+/** Hands out the controller behind a call's `ctx.signal`, and forgets it once the call settles. */
+export interface CallOwner {
+  /** A controller for one call, already aborted if the run is being torn down. */
+  controllerFor(): AbortController;
+  /** The call that got `controller` has settled. */
+  releaseController(controller: AbortController): void;
+}
+
 /**
  * The `ctx` a call of `f` receives (without the `onStart` context, which a per-run subclass
  * adds on its prototype). `signal` and `index` are computed only when read: most `f`s read
@@ -53,19 +61,28 @@ export class StageInfo {
 export class CallContext {
   /** The stage's name. */
   readonly stage: string;
-  readonly #signals: SignalSource;
+  readonly #owner: CallOwner;
   readonly #item: Item;
+  #controller: AbortController | null = null;
 
   /** @internal */
-  constructor(stage: string, signals: SignalSource, item: Item) {
+  constructor(stage: string, owner: CallOwner, item: Item) {
     this.stage = stage;
-    this.#signals = signals;
+    this.#owner = owner;
     this.#item = item;
   }
 
-  /** Aborts when the run is torn down or this call times out. */
+  /**
+   * Aborts when the run is torn down or this call times out. Each call that reads it gets
+   * its own signal, so listeners added by `fetch` and friends never pile up on a shared one.
+   */
   get signal(): AbortSignal {
-    return this.#signals.signal;
+    return (this.#controller ??= this.#owner.controllerFor()).signal;
+  }
+
+  /** @internal The call has settled: its signal no longer needs aborting on teardown. */
+  release(): void {
+    if (this.#controller !== null) this.#owner.releaseController(this.#controller);
   }
 
   /** The element's index path: its position in the source, then inside each `flatMap` expansion. */

@@ -6,11 +6,11 @@ import type { Producer, Receiver } from "./flow.js";
 import { DROP, END, Item, PathLink, VALUE, pathOf } from "./item.js";
 import { ELEMENTS_PER_MACROTASK, scheduleMacrotask } from "./macrotask.js";
 import type { Run, RunPart } from "./run.js";
-import { CallContext, RESERVED_CONTEXT_KEYS, StageInfo, type SignalSource } from "./stage-info.js";
+import { CallContext, RESERVED_CONTEXT_KEYS, StageInfo, type CallOwner } from "./stage-info.js";
 import { isPromiseLike } from "./thenable.js";
 
 type Fn = (value: unknown, ctx: unknown) => unknown;
-type ContextClass = new (stage: string, signals: SignalSource, item: Item) => CallContext;
+type ContextClass = new (stage: string, owner: CallOwner, item: Item) => CallContext;
 
 /**
  * One map, filter, flatMap or each stage of a run. Push-based: an arriving element goes
@@ -19,7 +19,7 @@ type ContextClass = new (stage: string, signals: SignalSource, item: Item) => Ca
  * callbacks. A slot stays busy until its output is accepted downstream, so a stalled
  * consumer stops this stage (backpressure) instead of growing a buffer.
  */
-export class WorkerStage implements Receiver, Producer, RunPart {
+export class WorkerStage implements Receiver, Producer, RunPart, CallOwner {
   /** Where this stage's outputs go. */
   out!: Receiver;
   /** What to resume when the input queue has room again. */
@@ -59,6 +59,8 @@ export class WorkerStage implements Receiver, Producer, RunPart {
   /** Timed calls in flight, so teardown can abort their signals without listeners. */
   #timedSlots: Set<CallSlot> | null = null;
   #expansions: Set<Expansion> | null = null;
+  /** Signals handed to untimed calls still in flight, so teardown can abort them. */
+  #liveControllers: Set<AbortController> | null = null;
 
   constructor(run: Run, node: StageNode, markers: boolean) {
     this.run = run;
@@ -161,6 +163,10 @@ export class WorkerStage implements Receiver, Producer, RunPart {
     if (this.#timedSlots !== null) {
       for (const slot of this.#timedSlots) slot.controller?.abort(this.run.reason);
     }
+    if (this.#liveControllers !== null) {
+      for (const controller of this.#liveControllers) controller.abort(this.run.reason);
+      this.#liveControllers.clear();
+    }
     if (this.#expansions !== null) {
       for (const expansion of this.#expansions) expansion.stop();
       this.#expansions.clear();
@@ -168,15 +174,32 @@ export class WorkerStage implements Receiver, Producer, RunPart {
     this.#checkFinished();
   }
 
+  // ---- CallOwner (signals of untimed calls) -------------------------------------------
+
+  /** @internal A controller for one untimed call's `ctx.signal`, tracked until the call settles. */
+  controllerFor(): AbortController {
+    const controller = new AbortController();
+    if (this.run.closing) controller.abort(this.run.reason);
+    else (this.#liveControllers ??= new Set()).add(controller);
+    return controller;
+  }
+
+  /** @internal */
+  releaseController(controller: AbortController): void {
+    this.#liveControllers?.delete(controller);
+  }
+
   // ---- calls -------------------------------------------------------------------------
 
   #call(item: Item): void {
     // A timed call needs its slot (and so its own signal) before f runs.
     const slot = this.#timeout === undefined ? null : this.#takeSlot(item);
+    const ctx = new this.#Context(this.name, slot ?? this, item);
     let result: unknown;
     try {
-      result = this.#fn(item.value, new this.#Context(this.name, slot ?? this.run, item));
+      result = this.#fn(item.value, ctx);
     } catch (error) {
+      ctx.release();
       if (slot !== null) this.#releaseSlot(slot);
       this.#busy--;
       this.run.fail(error);
@@ -184,6 +207,7 @@ export class WorkerStage implements Receiver, Producer, RunPart {
       return;
     }
     if (!isPromiseLike(result)) {
+      ctx.release();
       if (slot !== null) this.#releaseSlot(slot);
       if (this.run.closing) {
         // f itself started the teardown (say, by aborting the caller's signal): drop its output.
@@ -195,6 +219,7 @@ export class WorkerStage implements Receiver, Producer, RunPart {
       return;
     }
     const pending = slot ?? this.#takeSlot(item);
+    pending.ctx = ctx;
     if (this.#timeout !== undefined) pending.timer = setTimeout(pending.onTimeout, this.#timeout);
     try {
       result.then(pending.onOk, pending.onError);
@@ -359,6 +384,10 @@ export class WorkerStage implements Receiver, Producer, RunPart {
 
   #releaseSlot(slot: CallSlot): void {
     slot.item = null;
+    if (slot.ctx !== null) {
+      slot.ctx.release();
+      slot.ctx = null;
+    }
     if (this.#timeout !== undefined) {
       clearTimeout(slot.timer);
       slot.controller = null;
@@ -441,8 +470,10 @@ function checkContext(value: unknown): string | undefined {
  * call costs no closures. A timed-out slot is abandoned (never reused); its late settlement
  * is ignored.
  */
-export class CallSlot implements SignalSource {
+export class CallSlot implements CallOwner {
   item: Item | null = null;
+  /** The running call's context, released when the call settles. */
+  ctx: CallContext | null = null;
   controller: AbortController | null = null;
   timer: ReturnType<typeof setTimeout> | undefined = undefined;
   abandoned = false;
@@ -467,15 +498,18 @@ export class CallSlot implements SignalSource {
     });
   }
 
-  /** This call's own signal: aborts on teardown or when the call times out. */
-  get signal(): AbortSignal {
+  /** This timed call's controller: aborts on teardown or when the call times out. */
+  controllerFor(): AbortController {
     if (this.controller === null) {
       this.controller = new AbortController();
       if (this.abandoned) this.controller.abort(this.timeoutError);
       else if (this.stage.run.closing) this.controller.abort(this.stage.run.reason);
     }
-    return this.controller.signal;
+    return this.controller;
   }
+
+  /** Nothing to do: the slot itself is tracked while its call runs. */
+  releaseController(): void {}
 }
 
 /** The children of one flatMap result being emitted, paused when downstream is full. */
