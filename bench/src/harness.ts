@@ -79,6 +79,8 @@ export interface ScenarioResult {
   readonly scenario: TimedScenario;
   readonly systems: SystemResult[];
   readonly rounds: number;
+  /** The system ratios were taken against: the scenario's reference, or the first system in solo mode. */
+  readonly reference: string;
 }
 
 /** The harness options shared by every scenario. */
@@ -155,6 +157,7 @@ export async function runTimed(scenario: TimedScenario, mode: Mode, filter: RunF
   return {
     scenario,
     rounds,
+    reference: reference.name,
     systems: systems.map((system) => {
       const own = times.get(system)!;
       return {
@@ -246,9 +249,9 @@ export function table(header: readonly string[], rows: readonly (readonly string
 /** The table of one timed scenario: every system's throughput ratio against the reference. */
 export function formatTimed(result: ScenarioResult): string {
   const { scenario } = result;
-  const ref = result.systems.find((s) => s.name === scenario.reference)!;
+  const ref = result.systems.find((s) => s.name === result.reference)!;
   const rows = result.systems.map((s) => [
-    s.name + (s.name === scenario.reference ? " (reference)" : s.informative ? " (context)" : ""),
+    s.name + (s.name === result.reference ? " (reference)" : s.informative ? " (context)" : ""),
     fmtRatio(median(s.throughput)),
     s.throughput.length < result.rounds ? `${fmtRange(s.throughput)} (${s.throughput.length} of ${result.rounds} rounds)` : fmtRange(s.throughput),
     fmtRatio(1 / median(s.throughput)),
