@@ -113,8 +113,14 @@ export function hasGc(): boolean {
  * reference's: a system that skips work is a bench bug, not a fast system.
  */
 export async function runTimed(scenario: TimedScenario, mode: Mode, filter: RunFilter): Promise<ScenarioResult> {
+  // A word names the system it equals, else every system whose name contains it.
+  const names = scenario.systems.map((s) => s.name.toLowerCase());
   const wanted = (s: System) =>
-    filter.systems.length === 0 || filter.systems.some((want) => s.name.toLowerCase().includes(want.toLowerCase()));
+    filter.systems.length === 0 ||
+    filter.systems.some((want) => {
+      const w = want.toLowerCase();
+      return names.includes(w) ? s.name.toLowerCase() === w : s.name.toLowerCase().includes(w);
+    });
   const systems = scenario.systems.filter((s) => (filter.solo ? wanted(s) : s.name === scenario.reference || wanted(s)));
   const reference = filter.solo ? systems[0] : systems.find((s) => s.name === scenario.reference);
   if (reference === undefined) throw new Error(`scenario ${scenario.id}: no system to run`);
