@@ -23,11 +23,8 @@ const double = async (x: number): Promise<number> => x * 2;
 class CountingSource {
   pulls = 0;
   constructor(readonly cap: number) {}
-  generator = async function* (this: CountingSource): AsyncGenerator<number> {
+  async *open(): AsyncGenerator<number> {
     while (this.pulls < this.cap) yield this.pulls++;
-  };
-  open(): AsyncGenerator<number> {
-    return this.generator.call(this);
   }
 }
 
