@@ -1,3 +1,5 @@
+import { anchorShape } from "./run/shape-anchors.js";
+
 /**
  * A FIFO queue on a power-of-two ring buffer: O(1) `push` and `shift`, no array copies.
  * It grows when full; the scheduler, not the queue, enforces `maxsize`.
@@ -63,3 +65,6 @@ export class BoundedQueue<T> {
     this.#mask = size - 1;
   }
 }
+
+// Keep the hidden classes of these per-run objects alive (see shape-anchors.ts).
+anchorShape(new BoundedQueue<unknown>());

@@ -1,6 +1,7 @@
 import type { Producer, Receiver } from "./flow.js";
 import { VALUE, type Item } from "./item.js";
-import type { Run } from "./run.js";
+import { Run } from "./run.js";
+import { anchorShape } from "./shape-anchors.js";
 
 /**
  * The consumer behind `await pipeline`, `toArray()` and `run()`: it pushes values straight
@@ -28,3 +29,6 @@ export class CollectSink implements Receiver {
     this.run.consumerEnded();
   }
 }
+
+// Keep the hidden classes of these per-run objects alive (see shape-anchors.ts).
+anchorShape(new CollectSink(new Run(undefined), true));

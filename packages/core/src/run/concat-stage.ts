@@ -1,5 +1,6 @@
 import type { Producer, Receiver } from "./flow.js";
 import { END, Item, PathLink } from "./item.js";
+import { anchorShape } from "./shape-anchors.js";
 
 /**
  * `concat(...)`: merges its inputs as elements arrive, prepending the input's position to
@@ -57,3 +58,6 @@ export class ConcatInput implements Receiver {
     this.concat.inputEnded();
   }
 }
+
+// Keep the hidden classes of these per-run objects alive (see shape-anchors.ts).
+anchorShape(new ConcatStage(1, false));

@@ -1,5 +1,6 @@
 import type { Producer, Receiver } from "./flow.js";
 import { cloneItem, type Item } from "./item.js";
+import { anchorShape } from "./shape-anchors.js";
 
 /**
  * Broadcast for a node used more than once in one graph: the node runs once and every
@@ -56,3 +57,8 @@ export class FanOutBranch implements Producer {
     this.fan.branchResumed(this);
   }
 }
+
+// Keep the hidden classes of these per-run objects alive (see shape-anchors.ts).
+const anchoredFan = new FanOut();
+anchorShape(anchoredFan);
+anchoredFan.addBranch(anchoredFan);

@@ -1,3 +1,5 @@
+import { anchorShape } from "./shape-anchors.js";
+
 /** One step of an index path, linked towards its parent (or towards the outer concat). */
 export class PathLink {
   constructor(
@@ -53,3 +55,6 @@ export function pathOf(item: Item): number[] {
 export function cloneItem(item: Item): Item {
   return new Item(item.value, item.pos, item.up, item.prefix, item.mark);
 }
+
+// Keep the hidden classes of these per-run objects alive (see shape-anchors.ts).
+anchorShape(new Item(undefined, 0, new PathLink(0, null), null, VALUE));

@@ -2,6 +2,7 @@ import { BoundedQueue } from "../bounded-queue.js";
 import type { Producer, Receiver } from "./flow.js";
 import { VALUE, type Item } from "./item.js";
 import type { Run } from "./run.js";
+import { anchorShape } from "./shape-anchors.js";
 
 type Resolve = (result: IteratorResult<unknown>) => void;
 type Reject = (reason: unknown) => void;
@@ -142,3 +143,6 @@ export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
     }
   }
 }
+
+// Keep the hidden classes of these per-run objects alive (see shape-anchors.ts).
+anchorShape(new IteratorSink(1, () => null));

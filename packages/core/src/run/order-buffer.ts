@@ -1,4 +1,5 @@
 import { DROP, END, Item, pathOf } from "./item.js";
+import { anchorShape } from "./shape-anchors.js";
 
 /** A slot of a frame: an element waiting its turn, a dropped position, or a nested expansion. */
 type Slot = Item | Frame | typeof DROPPED;
@@ -72,3 +73,7 @@ function drainFrame(frame: Frame, emit: (item: Item) => boolean): boolean {
     frame.next++;
   }
 }
+
+// Keep the hidden classes of these per-run objects alive (see shape-anchors.ts).
+anchorShape(new OrderBuffer());
+anchorShape(new Frame());

@@ -1,7 +1,8 @@
 import type { Producer, Receiver } from "./flow.js";
 import { VALUE, type Item } from "./item.js";
 import { OrderBuffer } from "./order-buffer.js";
-import type { Run } from "./run.js";
+import { Run } from "./run.js";
+import { anchorShape } from "./shape-anchors.js";
 
 /**
  * `ordered()`: puts elements back in index-path order and streams them, each as soon as
@@ -66,3 +67,6 @@ export class OrderedStage implements Receiver, Producer {
     }
   }
 }
+
+// Keep the hidden classes of these per-run objects alive (see shape-anchors.ts).
+anchorShape(new OrderedStage(new Run(undefined), false));

@@ -1,4 +1,5 @@
 import type { SignalSource } from "./stage-info.js";
+import { anchorShape } from "./shape-anchors.js";
 
 /** A part of a run that does asynchronous work and must report when it has fully stopped. */
 export interface RunPart {
@@ -127,3 +128,6 @@ export class Run implements SignalSource {
 }
 
 function noop(): void {}
+
+// Keep the hidden classes of these per-run objects alive (see shape-anchors.ts).
+anchorShape(new Run(undefined));

@@ -3,9 +3,12 @@ import { describeValue } from "../nodes/source-node.js";
 import type { Producer, Receiver } from "./flow.js";
 import { END, Item, VALUE } from "./item.js";
 import { ELEMENTS_PER_MACROTASK, scheduleMacrotask } from "./macrotask.js";
-import type { Run, RunPart } from "./run.js";
+import type { RunPart } from "./run.js";
 import { isPromiseLike } from "./thenable.js";
 import { closeIterator, iteratorResultError } from "./worker-stage.js";
+import { createSourceNode } from "../nodes/source-node.js";
+import { Run } from "./run.js";
+import { anchorShape } from "./shape-anchors.js";
 
 type AnyIterator = Iterator<unknown> | AsyncIterator<unknown>;
 
@@ -242,3 +245,6 @@ function readerIterator(stream: ReadableStream<unknown>): AsyncIterator<unknown>
     },
   };
 }
+
+// Keep the hidden classes of these per-run objects alive (see shape-anchors.ts).
+anchorShape(new SourceStage(new Run(undefined), createSourceNode([]), false));

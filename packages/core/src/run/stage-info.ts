@@ -1,4 +1,6 @@
 import { pathOf, type Item } from "./item.js";
+import { anchorShape } from "./shape-anchors.js";
+import { Item as AnchorItem } from "./item.js";
 
 /** Anything that can hand out the `AbortSignal` a call or hook should watch. */
 export interface SignalSource {
@@ -102,3 +104,8 @@ export class CallContext {
  * ```
  */
 export const RESERVED_CONTEXT_KEYS: readonly string[] = ["signal", "index", "stage"];
+
+// Keep the hidden classes of these per-run objects alive (see shape-anchors.ts).
+const anchorOwner: CallOwner = { controllerFor: () => new AbortController(), releaseController: () => undefined };
+anchorShape(new CallContext("", anchorOwner, new AnchorItem(undefined, 0, null, null, 0)));
+anchorShape(new StageInfo("", { signal: new AbortController().signal }));

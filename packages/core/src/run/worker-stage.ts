@@ -8,9 +8,12 @@ import { ELEMENTS_PER_MACROTASK, scheduleMacrotask } from "./macrotask.js";
 import type { Run, RunPart } from "./run.js";
 import { CallContext, RESERVED_CONTEXT_KEYS, StageInfo, type CallOwner } from "./stage-info.js";
 import { isPromiseLike } from "./thenable.js";
+import { createSourceNode } from "../nodes/source-node.js";
+import { createStageNode } from "../nodes/stage-node.js";
+import { Run as AnchorRun } from "./run.js";
+import { anchorShape } from "./shape-anchors.js";
 
 type Fn = (value: unknown, ctx: unknown) => unknown;
-type ContextClass = new (stage: string, owner: CallOwner, item: Item) => CallContext;
 
 /**
  * One map, filter, flatMap or each stage of a run. Push-based: an arriving element goes
@@ -54,7 +57,6 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner {
   /** Whether `onDone` is owed: set when `onStart` succeeded. */
   #started = false;
   #context: object | undefined = undefined;
-  #Context: ContextClass = CallContext;
   #freeSlots: CallSlot[] = [];
   /** Timed calls in flight, so teardown can abort their signals without listeners. */
   #timedSlots: Set<CallSlot> | null = null;
@@ -194,7 +196,10 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner {
   #call(item: Item): void {
     // A timed call needs its slot (and so its own signal) before f runs.
     const slot = this.#timeout === undefined ? null : this.#takeSlot(item);
-    const ctx = new this.#Context(this.name, slot ?? this, item);
+    const ctx = new CallContext(this.name, slot ?? this, item);
+    // The hook's values are copied onto each ctx rather than put on a per-run prototype:
+    // a class per run would give every run new hidden classes and make ctx reads megamorphic.
+    if (this.#context !== undefined) Object.assign(ctx, this.#context);
     let result: unknown;
     try {
       result = this.#fn(item.value, ctx);
@@ -405,13 +410,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner {
       return;
     }
     this.#started = true;
-    if (value != null) {
-      this.#context = value;
-      // One subclass per stage per run puts the hook's values on the prototype of every ctx.
-      const Context = class extends CallContext {};
-      Object.assign(Context.prototype, value);
-      this.#Context = Context;
-    }
+    if (value != null) this.#context = value;
     if (this.run.closing) {
       this.#checkFinished();
       return;
@@ -679,3 +678,21 @@ export function closeIterator(iterator: Iterator<unknown> | AsyncIterator<unknow
 export function iteratorResultError(result: unknown): TypeError {
   return new TypeError(`Iterator result ${describeValue(result)} is not an object`);
 }
+
+// Keep the hidden classes of these per-run objects alive (see shape-anchors.ts).
+const anchorStage = new WorkerStage(
+  new AnchorRun(undefined),
+  createStageNode("map", createSourceNode([]), () => undefined, {
+    name: "anchor",
+    workers: 1,
+    maxsize: 1,
+    timeout: undefined,
+    onTimeout: "error",
+    onStart: undefined,
+    onDone: undefined,
+  }),
+  false,
+);
+anchorShape(anchorStage);
+anchorShape(new CallSlot(anchorStage));
+anchorShape(new Expansion(anchorStage, new Item(undefined, 0, null, null, VALUE)));
