@@ -3,6 +3,8 @@ import { VALUE, type Item } from "./item.js";
 import { Run } from "./run.js";
 import { anchorShape } from "./shape-anchors.js";
 
+const NO_VALUES: readonly unknown[] = Object.freeze([]);
+
 /**
  * The consumer behind `await pipeline`, `toArray()` and `run()`: it pushes values straight
  * into an array (or drops them), never through the async-iterator protocol, which would
@@ -17,7 +19,10 @@ export class CollectSink implements Receiver {
     readonly run: Run,
     keep: boolean,
   ) {
-    this.values = keep ? [] : null;
+    // A slice of a shared empty array, not a `[]` literal: the result array outlives its
+    // run, so a literal's allocation site gets pretenured and then every run's bookkeeping
+    // allocated beside it pays old-space write barriers (PERF-NOTES §4).
+    this.values = keep ? NO_VALUES.slice() : null;
   }
 
   push(item: Item): boolean {

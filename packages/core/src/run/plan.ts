@@ -56,12 +56,11 @@ function requireMarkers(facts: Map<Node, NodeFacts>, node: Node): void {
 
 /**
  * Builds the running stages of `root`'s graph for `run`, connected to `sink`. Stages are
- * registered with the run before sources, so hooks start before the first element is pulled.
+ * started by the run before sources, so hooks start before the first element is pulled.
  */
 export function wire(root: Node, run: Run, sink: Receiver & { upstream: Producer }): void {
   const builder = new Builder(run, analyse(root));
   sink.upstream = builder.build(root, sink, false);
-  for (const source of builder.sources) run.addPart(source, true);
 }
 
 /** How many values may wait for an iterating consumer: the last stage's `maxsize` (SPEC §4). */
@@ -80,7 +79,6 @@ export function consumerCapacity(root: Node): number {
 }
 
 class Builder {
-  readonly sources: SourceStage[] = [];
   readonly #facts: Map<Node, NodeFacts> | null;
   readonly #fans: Map<Node, FanOut> | null;
 
@@ -111,7 +109,7 @@ class Builder {
       case "source": {
         const source = new SourceStage(this.run, node, markers);
         source.out = out;
-        this.sources.push(source);
+        this.run.addPart(source, true);
         return source;
       }
       case "ordered": {

@@ -3,6 +3,8 @@ import { anchorShape } from "./shape-anchors.js";
 
 /** A part of a run that does asynchronous work and must report when it has fully stopped. */
 export interface RunPart {
+  /** The next part of the same kind in the run's list (set by {@link Run.addPart}). */
+  nextPart: RunPart | null;
   /** Begins work (hooks, pulling). */
   start(): void;
   /** Teardown: start nothing new, abort what is in flight, report done once settled. */
@@ -25,8 +27,10 @@ export class Run implements SignalSource {
   /** Called once when the run settles. */
   onSettle: () => void = noop;
 
-  readonly #stages: RunPart[] = [];
-  readonly #sources: RunPart[] = [];
+  // Linked lists, not arrays: an array literal per run is an allocation site V8 pretenures
+  // when runs overlap a scavenge, which made many small runs GC-bound (PERF-NOTES §4).
+  #stages: RunPart | null = null;
+  #sources: RunPart | null = null;
   #pending = 0;
   #consumerEnded = false;
   #settled = false;
@@ -55,7 +59,13 @@ export class Run implements SignalSource {
 
   /** Registers a stage or a source; the run will not settle until it reports {@link partDone}. */
   addPart(part: RunPart, isSource: boolean): void {
-    (isSource ? this.#sources : this.#stages).push(part);
+    if (isSource) {
+      part.nextPart = this.#sources;
+      this.#sources = part;
+    } else {
+      part.nextPart = this.#stages;
+      this.#stages = part;
+    }
     this.#pending++;
   }
 
@@ -69,9 +79,8 @@ export class Run implements SignalSource {
       this.#onCallerAbort = () => this.abort(signal.reason);
       signal.addEventListener("abort", this.#onCallerAbort);
     }
-    for (const stage of this.#stages) stage.start();
-    const sources = this.#sources;
-    for (let i = 0; i < sources.length && !this.closing; i++) sources[i]!.start();
+    for (let stage = this.#stages; stage !== null; stage = stage.nextPart) stage.start();
+    for (let source = this.#sources; source !== null && !this.closing; source = source.nextPart) source.start();
     this.#checkSettled();
   }
 
@@ -111,8 +120,8 @@ export class Run implements SignalSource {
     // abort(undefined) would give every signal a different fresh AbortError: make one, once.
     this.#reason = reason === undefined ? new DOMException("The pipeline run failed", "AbortError") : reason;
     this.#controller?.abort(this.#reason);
-    for (const part of this.#stages) part.close();
-    for (const part of this.#sources) part.close();
+    for (let part = this.#stages; part !== null; part = part.nextPart) part.close();
+    for (let part = this.#sources; part !== null; part = part.nextPart) part.close();
     this.#checkSettled();
   }
 

@@ -21,6 +21,8 @@ type AnyIterator = Iterator<unknown> | AsyncIterator<unknown>;
 export class SourceStage implements Producer, RunPart {
   /** Where elements go. */
   out!: Receiver;
+  /** @internal The next part in the run's list. */
+  nextPart: RunPart | null = null;
 
   readonly #run: Run;
   readonly #source: unknown;

@@ -27,6 +27,8 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner {
   out!: Receiver;
   /** What to resume when the input queue has room again. */
   upstream!: Producer;
+  /** @internal The next part in the run's list. */
+  nextPart: RunPart | null = null;
 
   readonly run: Run;
   readonly name: string;
@@ -57,7 +59,8 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner {
   /** Whether `onDone` is owed: set when `onStart` succeeded. */
   #started = false;
   #context: object | undefined = undefined;
-  #freeSlots: CallSlot[] = [];
+  /** Settled slots for reuse, linked through `nextFree` (no array per run: PERF-NOTES §4). */
+  #freeSlots: CallSlot | null = null;
   /** Timed calls in flight, so teardown can abort their signals without listeners. */
   #timedSlots: Set<CallSlot> | null = null;
   #expansions: Set<Expansion> | null = null;
@@ -381,7 +384,9 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner {
   // ---- slots and hooks ---------------------------------------------------------------
 
   #takeSlot(item: Item): CallSlot {
-    const slot = this.#freeSlots.pop() ?? new CallSlot(this);
+    let slot = this.#freeSlots;
+    if (slot !== null) this.#freeSlots = slot.nextFree;
+    else slot = new CallSlot(this);
     slot.item = item;
     if (this.#timeout !== undefined) (this.#timedSlots ??= new Set()).add(slot);
     return slot;
@@ -398,7 +403,8 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner {
       slot.controller = null;
       this.#timedSlots!.delete(slot);
     }
-    this.#freeSlots.push(slot);
+    slot.nextFree = this.#freeSlots;
+    this.#freeSlots = slot;
   }
 
   #onStarted(value: unknown): void {
@@ -473,6 +479,8 @@ export class CallSlot implements CallOwner {
   item: Item | null = null;
   /** The running call's context, released when the call settles. */
   ctx: CallContext | null = null;
+  /** The next free slot of the stage while this one is free. */
+  nextFree: CallSlot | null = null;
   controller: AbortController | null = null;
   timer: ReturnType<typeof setTimeout> | undefined = undefined;
   abandoned = false;
