@@ -157,7 +157,7 @@ describe("backpressure", () => {
 
   it.each([
     [1, 16],
-    [20, 40],
+    [20, 20],
   ])("the default maxsize for workers: %i lets %i elements wait before the source is paused", async (workers, maxsize) => {
     expect(defaultMaxsize(workers)).toBe(maxsize);
     const gate = deferred();

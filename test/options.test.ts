@@ -144,9 +144,10 @@ describe("defaultMaxsize", () => {
   it.each([
     [1, 16],
     [8, 16],
-    [9, 18],
-    [100, 200],
-  ])("is max(16, 2 * workers): workers %i gives %i", (workers, expected) => {
+    [16, 16],
+    [17, 17],
+    [100, 100],
+  ])("is max(16, workers): workers %i gives %i", (workers, expected) => {
     expect(defaultMaxsize(workers)).toBe(expected);
   });
 });

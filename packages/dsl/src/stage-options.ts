@@ -55,7 +55,7 @@ export interface StageOptions<C extends HookContext = {}> {
   readonly workers?: number;
   /**
    * Elements that may wait at this stage's input: an integer >= 0, `0` meaning unbounded.
-   * Default `max(16, 2 * workers)` (see docs/benchmarks.md for the evidence).
+   * Default `max(16, workers)` (see docs/benchmarks.md for the evidence).
    */
   readonly maxsize?: number;
   /** Milliseconds a call of `f` may take (> 0). On expiry `ctx.signal` aborts and the call is abandoned. Default: none. */

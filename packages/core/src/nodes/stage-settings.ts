@@ -56,15 +56,17 @@ export interface StageSettings {
 export type StageFunction = (value: never, ctx: never) => unknown;
 
 /**
- * The default `maxsize` for a stage with `workers` workers. Bounded, and large enough that
- * producers rarely stall on a stage that is keeping up (see docs/benchmarks.md).
+ * The default `maxsize` for a stage with `workers` workers: `max(16, workers)`. From the
+ * benchmark's sweep (docs/benchmarks.md): under jittery latency a floor of 16 keeps stages
+ * within noise of unbounded queues, and from 16 workers up `maxsize = workers` already does,
+ * while larger factors only hold more elements.
  *
  * @example
  * ```ts
  * defaultMaxsize(1); // 16
- * defaultMaxsize(100); // 200
+ * defaultMaxsize(100); // 100
  * ```
  */
 export function defaultMaxsize(workers: number): number {
-  return Math.max(16, 2 * workers);
+  return Math.max(16, workers);
 }
