@@ -154,14 +154,15 @@ function formatSweep(rows: Row[], info: { overheadN: number; heldK: number; roun
     ["2 x workers", (w) => 2 * w],
     ["max(8, workers)", (w) => Math.max(8, w)],
     ["max(16, workers)", (w) => Math.max(16, w)],
-    ["max(16, 2 x workers) (current)", (w) => Math.max(16, 2 * w)],
+    ["max(16, 2 x workers)", (w) => Math.max(16, 2 * w)],
     ["max(16, 4 x workers)", (w) => Math.max(16, 4 * w)],
   ];
   const ruleRows = rules.map(([name, rule]) => {
     const cells = rows.map((row) => row.cells.find((c) => c.maxsize === rule(row.workers)));
     const jitter = cells.map((c) => (c === undefined ? Number.NaN : median(c.jitter)));
+    const current = rows.every((row) => rule(row.workers) === defaultMaxsize(row.workers));
     return [
-      name,
+      current ? `${name} (current default)` : name,
       rows.map((row) => String(rule(row.workers))).join(" / "),
       jitter.map((j) => j.toFixed(2)).join(" / "),
       minOf(jitter).toFixed(2),
