@@ -391,3 +391,21 @@ describe("hook errors", () => {
     expect(unhandled).toEqual([]);
   });
 });
+
+describe("onStart values in ctx", () => {
+  it("are the caller's own, even when one is named like an engine internal (release)", async () => {
+    let released = 0;
+    const seen: unknown[] = [];
+    const result = await pipe([1, 2, 3]).map(
+      async (x, ctx) => {
+        seen.push(ctx.signal.aborted, typeof ctx.release);
+        await sleep(1);
+        return x + ctx.base;
+      },
+      { workers: 2, onStart: () => ({ base: 10, release: () => released++ }) },
+    );
+    expect(sorted(result)).toEqual([11, 12, 13]);
+    expect(released).toBe(0);
+    expect(seen).toEqual([false, "function", false, "function", false, "function"]);
+  });
+});

@@ -82,9 +82,12 @@ export class CallContext {
     return (this.#controller ??= this.#owner.controllerFor()).signal;
   }
 
-  /** @internal The call has settled: its signal no longer needs aborting on teardown. */
-  release(): void {
-    if (this.#controller !== null) this.#owner.releaseController(this.#controller);
+  /**
+   * @internal The call of `ctx` has settled: its signal no longer needs aborting on teardown.
+   * Static, so that an `onStart` value copied onto `ctx` cannot shadow it.
+   */
+  static release(ctx: CallContext): void {
+    if (ctx.#controller !== null) ctx.#owner.releaseController(ctx.#controller);
   }
 
   /** The element's index path: its position in the source, then inside each `flatMap` expansion. */

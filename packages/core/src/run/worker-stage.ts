@@ -207,7 +207,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner {
     try {
       result = this.#fn(item.value, ctx);
     } catch (error) {
-      ctx.release();
+      CallContext.release(ctx);
       if (slot !== null) this.#releaseSlot(slot);
       this.#busy--;
       this.run.fail(error);
@@ -215,7 +215,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner {
       return;
     }
     if (!isPromiseLike(result)) {
-      ctx.release();
+      CallContext.release(ctx);
       if (slot !== null) this.#releaseSlot(slot);
       if (this.run.closing) {
         // f itself started the teardown (say, by aborting the caller's signal): drop its output.
@@ -395,7 +395,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner {
   #releaseSlot(slot: CallSlot): void {
     slot.item = null;
     if (slot.ctx !== null) {
-      slot.ctx.release();
+      CallContext.release(slot.ctx);
       slot.ctx = null;
     }
     if (this.#timeout !== undefined) {
