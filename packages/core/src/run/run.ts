@@ -76,7 +76,8 @@ export class Run implements SignalSource {
   start(): void {
     const signal = this.#callerSignal;
     if (signal !== undefined) {
-      this.#onCallerAbort = () => this.abort(signal.reason);
+      // The caller's abort fails the run with its reason, which the consumer then sees.
+      this.#onCallerAbort = () => this.fail(signal.reason);
       signal.addEventListener("abort", this.#onCallerAbort);
     }
     for (let stage = this.#stages; stage !== null; stage = stage.nextPart) stage.start();
@@ -90,11 +91,6 @@ export class Run implements SignalSource {
     this.failed = true;
     this.error = error;
     this.#teardown(error);
-  }
-
-  /** The caller's signal aborted: the consumer sees `reason`. */
-  abort(reason: unknown): void {
-    this.fail(reason);
   }
 
   /** The consumer stopped reading (`break`, `return`, a throw in the loop body). */

@@ -344,10 +344,9 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner {
     expansion.continue();
   }
 
-  /** @internal Emits one child of an expansion; returns whether downstream wants more. */
-  emitChild(child: Item): boolean {
+  /** @internal Emits one child of an expansion (check {@link canEmit} before the next). */
+  emitChild(child: Item): void {
     if (!this.out.push(child)) this.#downstreamFull = true;
-    return !this.#downstreamFull;
   }
 
   /** @internal Whether children may be emitted now. */
