@@ -7,17 +7,20 @@
  * @module @sluice/core
  */
 export { BoundedQueue } from "./bounded-queue.js";
+export { RESERVED_CONTEXT_KEYS, type EngineContext, type HookInfo } from "./context.js";
+export { describeValue } from "./describe-value.js";
 export { OptionsError, TimeoutError } from "./errors.js";
 export { createConcatNode, isConcatNode, type ConcatNode } from "./nodes/concat-node.js";
 export { inputsOf, type Node } from "./nodes/node.js";
 export { createOrderedNode, isOrderedNode, type OrderedNode } from "./nodes/ordered-node.js";
-export { createSourceNode, describeValue, isSourceLike, isSourceNode, type SourceNode } from "./nodes/source-node.js";
+export { createSourceNode, isSourceLike, isSourceNode, type SourceNode } from "./nodes/source-node.js";
 export {
+  TIMEOUT_POLICIES,
   defaultMaxsize,
   type StageFunction,
   type StageSettings,
   type TimeoutPolicy,
 } from "./nodes/stage-settings.js";
-export { createStageNode, isStageNode, type StageKind, type StageNode } from "./nodes/stage-node.js";
+export { STAGE_KINDS, createStageNode, isStageNode, type StageKind, type StageNode } from "./nodes/stage-node.js";
 export { collect, iterate, type RunOptions } from "./run-graph.js";
-export { CallContext, RESERVED_CONTEXT_KEYS, StageInfo } from "./run/stage-info.js";
+export { CallContext, StageInfo } from "./run/stage-info.js";

@@ -1,6 +1,7 @@
 import { createConcatNode } from "@sluice/core";
 import { Pipeline } from "./pipeline.js";
-import { Graph, graphOf, type ElementOf, type Source } from "./source.js";
+import { Graph, graphOf } from "./graph.js";
+import type { ElementOf, Source } from "./source.js";
 
 /**
  * Merges several sources (pipelines, arrays, async iterables, streams) into one pipeline

@@ -15,7 +15,7 @@
  * @packageDocumentation
  * @module @sluice/dsl
  */
-export { OptionsError, TimeoutError, defaultMaxsize, type RunOptions } from "@sluice/core";
+export { OptionsError, TimeoutError, defaultMaxsize, type RunOptions, type TimeoutPolicy } from "@sluice/core";
 export { concat } from "./concat.js";
 export type { Context, EngineContext, HookInfo } from "./context.js";
 export type { Operator } from "./operator.js";

@@ -1,6 +1,7 @@
 import type { Operator } from "./operator.js";
 import { Pipeline, applyOperators } from "./pipeline.js";
-import { graphOf, type Source } from "./source.js";
+import { graphOf } from "./graph.js";
+import type { Source } from "./source.js";
 
 /**
  * Starts a pipeline from `source` and applies any operators in order (Pypeln's
@@ -40,5 +41,5 @@ export function pipe<T, A, B, C, D, E, F, G, H, I, J, K, L>(
 // Any number of operators that keep the element type, e.g. an array built at run time.
 export function pipe<T>(source: Source<T>, ...ops: readonly Operator<T, T>[]): Pipeline<T>;
 export function pipe(source: Source<unknown>, ...ops: Operator<any, any>[]): Pipeline<unknown> {
-  return applyOperators(new Pipeline<unknown>(graphOf(source, "pipe")), ops);
+  return applyOperators(new Pipeline<unknown>(graphOf(source, "pipe")), ops, "pipe");
 }

@@ -2,19 +2,17 @@ import {
   collect,
   createOrderedNode,
   createStageNode,
+  describeValue,
   iterate,
   type RunOptions,
   type StageFunction,
   type StageKind,
 } from "@sluice/core";
 import { NO_RUN_OPTIONS, checkRunOptions } from "./run-options.js";
-import { Graph } from "./source.js";
+import { Graph, registerGraphReader } from "./graph.js";
 import { resolveStage, type HookContext, type StageFn, type StageOptions } from "./stage-options.js";
 import type { Context } from "./context.js";
 import type { Operator } from "./operator.js";
-
-/** The graph behind a pipeline value, or `undefined` for anything else (set in Pipeline's static block). */
-export let readGraph: (value: object) => Graph | undefined;
 
 /**
  * What a `flatMap` function may return for elements of type `U`.
@@ -52,7 +50,7 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
   }
 
   static {
-    readGraph = (value) => (#graph in value ? value.#graph : undefined);
+    registerGraphReader((value) => (#graph in value ? value.#graph : undefined));
   }
 
   /**
@@ -242,7 +240,7 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
   // Any number of operators that keep the element type, e.g. an array built at run time.
   through(...ops: readonly Operator<T, T>[]): Pipeline<T>;
   through(...ops: Operator<any, any>[]): Pipeline<unknown> {
-    return applyOperators(this, ops);
+    return applyOperators(this, ops, "through");
   }
 
   /**
@@ -328,12 +326,16 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
   }
 }
 
-/** Applies `ops` in order; the shared body of `pipe(source, ...ops)` and `through(...ops)`. */
-export function applyOperators(pipeline: Pipeline<unknown>, ops: readonly Operator<any, any>[]): Pipeline<unknown> {
+/** Applies `ops` in order; the shared body of `pipe(source, ...ops)` and `through(...ops)`, named by `method` in errors. */
+export function applyOperators(
+  pipeline: Pipeline<unknown>,
+  ops: readonly Operator<any, any>[],
+  method: "pipe" | "through",
+): Pipeline<unknown> {
   let result = pipeline;
   for (const op of ops) {
     if (typeof op !== "function") {
-      throw new TypeError(`through(): every operator must be a function (received ${typeof op})`);
+      throw new TypeError(`${method}(): every operator must be a function (received ${describeValue(op)})`);
     }
     result = op(result);
   }

@@ -1,5 +1,4 @@
-import { createSourceNode, type Node } from "@sluice/core";
-import { readGraph, type Pipeline } from "./pipeline.js";
+import type { Pipeline } from "./pipeline.js";
 
 /**
  * A source that can be iterated directly.
@@ -53,26 +52,3 @@ export type ElementOf<S> =
             : S extends () => infer R
               ? ElementOf<R>
               : never;
-
-/** The graph and stage count a pipeline carries (a class, not a literal: see PERF-NOTES §4). */
-export class Graph {
-  constructor(
-    readonly node: Node,
-    /** Stages on the longest path from a source, for `map#2` style default names. */
-    readonly depth: number,
-  ) {}
-}
-
-/** The graph for `source`: a pipeline's own graph, or a new source node (TypeError if invalid). */
-export function graphOf(source: unknown, method: string): Graph {
-  const graph = typeof source === "object" && source !== null ? readGraph(source) : undefined;
-  if (graph !== undefined) return graph;
-  try {
-    return new Graph(createSourceNode(source), 0);
-  } catch (error) {
-    if (error instanceof TypeError && method !== "pipe") {
-      throw new TypeError(error.message.replace(/^pipe\(\)/, `${method}()`));
-    }
-    throw error;
-  }
-}

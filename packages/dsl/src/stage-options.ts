@@ -1,4 +1,12 @@
-import { OptionsError, defaultMaxsize, describeValue, type StageSettings } from "@sluice/core";
+import {
+  OptionsError,
+  TIMEOUT_POLICIES,
+  defaultMaxsize,
+  describeValue,
+  type StageKind,
+  type StageSettings,
+  type TimeoutPolicy,
+} from "@sluice/core";
 import { checkObject, optionsError } from "./options-error.js";
 import { z } from "zod";
 import type { Context, EngineContext, HookInfo } from "./context.js";
@@ -61,7 +69,7 @@ export interface StageOptions<C extends HookContext = {}> {
   /** Milliseconds a call of `f` may take (> 0). On expiry `ctx.signal` aborts and the call is abandoned. Default: none. */
   readonly timeout?: number;
   /** What a timed-out call does: `"error"` (default) fails the run with a `TimeoutError`; `"skip"` drops the element. */
-  readonly onTimeout?: "error" | "skip";
+  readonly onTimeout?: TimeoutPolicy;
   /** Shown in errors: a non-empty string. Default `map#2` style (the method and the stage's depth). */
   readonly name?: string;
   /** Called once per stage per run before the stage's first call; its result is merged into every `ctx` and passed to `onDone`. */
@@ -89,7 +97,7 @@ export type StageFn<T, R, C extends HookContext> = (value: T, ctx: Context<C>) =
  * const method: StageMethod = "flatMap"; // as in "flatMap(): options.workers must be ..."
  * ```
  */
-export type StageMethod = "map" | "filter" | "flatMap" | "each";
+export type StageMethod = StageKind;
 
 const isFunction = (value: unknown): value is (...args: never[]) => unknown => typeof value === "function";
 
@@ -110,7 +118,7 @@ export const stageOptionsSchema = z.strictObject({
   /** Checks {@link StageOptions.timeout}. */
   timeout: z.number().positive().max(2_147_483_647).optional(),
   /** Checks {@link StageOptions.onTimeout}. */
-  onTimeout: z.enum(["error", "skip"]).optional(),
+  onTimeout: z.enum(TIMEOUT_POLICIES).optional(),
   /** Checks {@link StageOptions.name}. */
   name: z.string().min(1).optional(),
   /** Checks {@link StageOptions.onStart}. */
@@ -126,7 +134,7 @@ const ALLOWED: Readonly<Record<keyof z.infer<typeof stageOptionsSchema>, string>
   workers: "an integer >= 1",
   maxsize: "an integer >= 0 (0 means unbounded)",
   timeout: "a number of milliseconds > 0 (at most 2147483647)",
-  onTimeout: 'one of "error", "skip"',
+  onTimeout: `one of ${TIMEOUT_POLICIES.map((policy) => `"${policy}"`).join(", ")}`,
   name: "a non-empty string",
   onStart: "a function",
   onDone: "a function",
@@ -151,12 +159,12 @@ function settings(name: string, options: z.infer<typeof stageOptionsSchema>): St
   return Object.freeze(new ResolvedSettings(name, options));
 }
 
-/** A stage's complete settings (a class, not a literal: see PERF-NOTES §4). */
+/** A stage's complete settings (a class, not a literal: docs/design.md §14). */
 class ResolvedSettings implements StageSettings {
   readonly workers: number;
   readonly maxsize: number;
   readonly timeout: number | undefined;
-  readonly onTimeout: "error" | "skip";
+  readonly onTimeout: TimeoutPolicy;
   readonly onStart: ((info: HookInfo) => unknown) | undefined;
   readonly onDone: ((info: HookInfo) => unknown) | undefined;
 

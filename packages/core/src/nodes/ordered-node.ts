@@ -28,7 +28,7 @@ export function createOrderedNode(input: Node): OrderedNode {
   return Object.freeze(new OrderedNodeData(input));
 }
 
-/** A class rather than a literal, for the same reason as the stage nodes (PERF-NOTES §4). */
+/** A class rather than a literal, for the same reason as the stage nodes (docs/design.md §14). */
 class OrderedNodeData implements OrderedNode {
   readonly kind = "ordered";
   constructor(readonly input: Node) {}

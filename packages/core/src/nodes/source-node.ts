@@ -1,3 +1,5 @@
+import { describeValue } from "../describe-value.js";
+
 /**
  * Where a run's elements come from: an array or other iterable, an async iterable
  * (async generators, Node `Readable`, WHATWG `ReadableStream`), a promise of one, or a
@@ -27,14 +29,14 @@ export interface SourceNode {
 export function createSourceNode(source: unknown): SourceNode {
   if (!isSourceLike(source)) {
     throw new TypeError(
-      `pipe(): the source must be an array, an Iterable, an AsyncIterable, a ReadableStream, a Pipeline, ` +
+      `createSourceNode(): the source must be an array, an Iterable, an AsyncIterable, a ReadableStream, a Pipeline, ` +
         `a Promise of one, or a function returning one (received ${describeValue(source)})`,
     );
   }
   return Object.freeze(new SourceNodeData(source));
 }
 
-/** A class rather than a literal, for the same reason as the stage nodes (PERF-NOTES §4). */
+/** A class rather than a literal, for the same reason as the stage nodes (docs/design.md §14). */
 class SourceNodeData implements SourceNode {
   readonly kind = "source";
   constructor(readonly source: unknown) {}
@@ -61,36 +63,6 @@ export function isSourceLike(value: unknown): boolean {
     typeof v["then"] === "function" ||
     typeof v["getReader"] === "function"
   );
-}
-
-/**
- * A short description of a value for error messages: `5`, `"x"`, `null`, `an object`, ...
- *
- * @example
- * ```ts
- * describeValue(0); // "0"
- * describeValue("5"); // '"5"'
- * describeValue([]); // "an array"
- * describeValue(new Map()); // "an object (Map)"
- * ```
- */
-export function describeValue(value: unknown): string {
-  if (value === null) return "null";
-  if (value === undefined) return "undefined";
-  switch (typeof value) {
-    case "string":
-      return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
-    case "number":
-    case "boolean":
-    case "bigint":
-      return String(value);
-    case "symbol":
-      return value.toString();
-    case "function":
-      return "a function";
-    default:
-      return Array.isArray(value) ? "an array" : `an object (${Object.prototype.toString.call(value).slice(8, -1)})`;
-  }
 }
 
 /**

@@ -11,7 +11,17 @@ import type { StageFunction, StageSettings } from "./stage-settings.js";
  * const kind: StageKind = "flatMap";
  * ```
  */
-export type StageKind = "map" | "filter" | "flatMap" | "each";
+export type StageKind = (typeof STAGE_KINDS)[number];
+
+/**
+ * Every {@link StageKind}: the DSL's stage methods are named after them.
+ *
+ * @example
+ * ```ts
+ * STAGE_KINDS; // ["map", "filter", "flatMap", "each"]
+ * ```
+ */
+export const STAGE_KINDS = Object.freeze(["map", "filter", "flatMap", "each"] as const);
 
 /**
  * A stage that calls `f` on each element with up to `workers` calls in flight.
@@ -51,7 +61,7 @@ export function createStageNode(
 }
 
 // Nodes are class instances rather than object literals: V8 pretenures literal allocation
-// sites whose objects survive a scavenge, which made many small runs GC-bound (PERF-NOTES §4).
+// sites whose objects survive a scavenge, which made many small runs GC-bound (docs/design.md §14).
 class StageNodeData implements StageNode {
   constructor(
     readonly kind: StageKind,

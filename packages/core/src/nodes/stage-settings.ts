@@ -1,4 +1,4 @@
-import type { StageInfo } from "../run/stage-info.js";
+import type { HookInfo } from "../context.js";
 
 /**
  * What `onTimeout` may be: fail the run, or drop the element.
@@ -8,7 +8,17 @@ import type { StageInfo } from "../run/stage-info.js";
  * pipe(urls).map(fetchPage, { timeout: 2_000, onTimeout: "skip" satisfies TimeoutPolicy });
  * ```
  */
-export type TimeoutPolicy = "error" | "skip";
+export type TimeoutPolicy = (typeof TIMEOUT_POLICIES)[number];
+
+/**
+ * Every {@link TimeoutPolicy}, for validation and error messages.
+ *
+ * @example
+ * ```ts
+ * TIMEOUT_POLICIES.includes("skip"); // true
+ * ```
+ */
+export const TIMEOUT_POLICIES = Object.freeze(["error", "skip"] as const);
 
 /**
  * The validated, complete options of one stage, as the scheduler reads them.
@@ -40,9 +50,9 @@ export interface StageSettings {
   /** What a timed-out call does to the run. */
   readonly onTimeout: TimeoutPolicy;
   /** Called once per stage per run before the first call; its object result joins `ctx`. */
-  readonly onStart: ((info: StageInfo) => unknown) | undefined;
+  readonly onStart: ((info: HookInfo) => unknown) | undefined;
   /** Called once per stage per run after the stage's calls have settled. */
-  readonly onDone: ((info: StageInfo) => unknown) | undefined;
+  readonly onDone: ((info: HookInfo) => unknown) | undefined;
 }
 
 /**

@@ -8,7 +8,7 @@ const NO_VALUES: readonly unknown[] = Object.freeze([]);
 /**
  * The consumer behind `await pipeline`, `toArray()` and `run()`: it pushes values straight
  * into an array (or drops them), never through the async-iterator protocol, which would
- * cost a promise per element (PERF-NOTES §3).
+ * cost a promise per element (docs/design.md §9).
  */
 export class CollectSink implements Receiver {
   upstream!: Producer;
@@ -21,7 +21,7 @@ export class CollectSink implements Receiver {
   ) {
     // A slice of a shared empty array, not a `[]` literal: the result array outlives its
     // run, so a literal's allocation site gets pretenured and then every run's bookkeeping
-    // allocated beside it pays old-space write barriers (PERF-NOTES §4).
+    // allocated beside it pays old-space write barriers (docs/design.md §14).
     this.values = keep ? NO_VALUES.slice() : null;
   }
 

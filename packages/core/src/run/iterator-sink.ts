@@ -9,22 +9,32 @@ type Reject = (reason: unknown) => void;
 
 const DONE: IteratorResult<unknown> = Object.freeze({ done: true, value: undefined });
 
+/** One `next()` call waiting for a value, in the order the calls were made. */
+class Waiter {
+  constructor(
+    readonly resolve: Resolve,
+    readonly reject: Reject,
+  ) {}
+}
+
 /**
  * The consumer behind `for await` and `iterate()`: a buffer of at most `capacity` values
  * (`0` = unbounded). `next()` is answered from the buffer when values wait, or handed the
- * next value synchronously when it arrives. `return()` (a `break`) tears the run down and
- * resolves once every in-flight call and hook has settled.
+ * next value synchronously when it arrives; calls made before earlier ones settled are
+ * queued and settled in order, as an async generator does (docs/behaviour.md §9.2). Once the
+ * run fails, buffered values are dropped and the next `next()` rejects with the run's error
+ * (§9.10). `return()` (a `break`) tears the run down and resolves once every in-flight call
+ * and hook has settled.
  */
 export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
   upstream!: Producer;
 
   readonly #buffer = new BoundedQueue<unknown>();
+  readonly #waiters = new BoundedQueue<Waiter>();
   readonly #capacity: number;
   #run: Run | null = null;
   readonly #begin: (sink: IteratorSink) => Run | null;
   #blocked = false;
-  #resolve: Resolve | null = null;
-  #reject: Reject | null = null;
   #settled = false;
   /** An error not yet delivered to a `next()`. */
   #failure: { error: unknown } | null = null;
@@ -58,36 +68,36 @@ export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
   next(): Promise<IteratorResult<unknown>> {
     if (this.#run === null && !this.#settled) this.#begin(this);
     const buffer = this.#buffer;
-    if (buffer.length > 0) {
-      const value = buffer.shift();
-      if (this.#blocked && (this.#capacity === 0 || buffer.length < this.#capacity) && !this.#run!.closing) {
-        this.#blocked = false;
-        this.upstream.resume();
+    if (buffer.length > 0 && this.#waiters.length === 0) {
+      const run = this.#run!;
+      if (run.failed) {
+        // The run failed: what is still buffered is not delivered (docs/behaviour.md §9.10).
+        buffer.clear();
+      } else {
+        const value = buffer.shift();
+        if (this.#blocked && (this.#capacity === 0 || buffer.length < this.#capacity) && !run.closing) {
+          this.#blocked = false;
+          this.upstream.resume();
+        }
+        return Promise.resolve({ done: false, value });
       }
-      return Promise.resolve({ done: false, value });
     }
-    if (this.#settled) {
-      const failure = this.#failure;
-      if (failure === null) return Promise.resolve(DONE);
-      this.#failure = null;
-      return Promise.reject(failure.error);
-    }
+    if (this.#settled && this.#waiters.length === 0) return this.#settledResult();
     return new Promise<IteratorResult<unknown>>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
+      this.#waiters.push(new Waiter(resolve, reject));
     });
   }
 
   return(): Promise<IteratorResult<unknown>> {
     const run = this.#run;
+    // The consumer is gone: no buffered value of this run may be handed out any more.
+    this.#buffer.clear();
     if (run === null || this.#settled) {
       this.#settled = true;
       this.#failure = null;
-      this.#buffer.clear();
+      this.#settleWaiters();
       return Promise.resolve(DONE);
     }
-    // The consumer is gone: no buffered value of this run may be handed out any more.
-    this.#buffer.clear();
     const leaving = (this.#leaving ??= []);
     const done = new Promise<IteratorResult<unknown>>((resolve) => leaving.push(() => resolve(DONE)));
     run.leave();
@@ -100,10 +110,9 @@ export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
 
   push(item: Item): boolean {
     if (item.mark !== VALUE) return true;
-    const resolve = this.#resolve;
-    if (resolve !== null) {
-      this.#resolve = this.#reject = null;
-      resolve({ done: false, value: item.value });
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) {
+      waiter.resolve({ done: false, value: item.value });
       return true;
     }
     this.#buffer.push(item.value);
@@ -116,6 +125,14 @@ export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
 
   end(): void {
     this.#run!.consumerEnded();
+  }
+
+  /** What a `next()` gets once the run has settled and nothing is buffered. */
+  #settledResult(): Promise<IteratorResult<unknown>> {
+    const failure = this.#failure;
+    if (failure === null) return Promise.resolve(DONE);
+    this.#failure = null;
+    return Promise.reject(failure.error);
   }
 
   #onSettle(): void {
@@ -131,18 +148,24 @@ export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
       this.#buffer.clear();
       this.#failure = { error: run.error };
     }
-    const resolve = this.#resolve;
-    const reject = this.#reject;
-    if (resolve === null || reject === null) return;
-    this.#resolve = this.#reject = null;
-    if (leaving !== null || this.#failure === null) {
-      resolve(DONE);
-    } else {
-      this.#failure = null;
-      reject(run.error);
+    this.#settleWaiters();
+  }
+
+  /** Settles queued `next()` calls in order: the error to the first, the end to the rest. */
+  #settleWaiters(): void {
+    const waiters = this.#waiters;
+    for (let waiter = waiters.shift(); waiter !== undefined; waiter = waiters.shift()) {
+      const failure = this.#failure;
+      if (failure === null) {
+        waiter.resolve(DONE);
+      } else {
+        this.#failure = null;
+        waiter.reject(failure.error);
+      }
     }
   }
 }
 
 // Keep the hidden classes of these per-run objects alive (see shape-anchors.ts).
 anchorShape(new IteratorSink(1, () => null));
+anchorShape(new Waiter(() => undefined, () => undefined));

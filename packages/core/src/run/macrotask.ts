@@ -11,5 +11,5 @@ export const scheduleMacrotask: Schedule =
     ? (callback) => void host.setImmediate!(callback)
     : (callback) => void setTimeout(callback, 0);
 
-/** Elements a source hands over before it lets the event loop run (SPEC §8). */
+/** Elements a source hands over before it lets the event loop run (docs/design.md §13). */
 export const ELEMENTS_PER_MACROTASK = 1024;

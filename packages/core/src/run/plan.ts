@@ -24,7 +24,7 @@ class NodeFacts {
  * Facts about the nodes of a graph that contains a concat (only a concat can make one node
  * feed two consumers), or `null` for a chain, which needs none: its marker flags follow
  * from the path alone. Computed per run on purpose: caching per root in a WeakMap kept every
- * run's nodes alive through scavenges and made V8 pretenure them (PERF-NOTES §4).
+ * run's nodes alive through scavenges and made V8 pretenure them (docs/design.md §14).
  */
 function analyse(root: Node): Map<Node, NodeFacts> | null {
   let node = root;
@@ -63,7 +63,7 @@ export function wire(root: Node, run: Run, sink: Receiver & { upstream: Producer
   sink.upstream = builder.build(root, sink, false);
 }
 
-/** How many values may wait for an iterating consumer: the last stage's `maxsize` (SPEC §4). */
+/** How many values may wait for an iterating consumer: the last stage's `maxsize` (docs/behaviour.md §4). */
 export function consumerCapacity(root: Node): number {
   let node = root;
   while (node.kind === "ordered") node = node.input;

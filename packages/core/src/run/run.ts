@@ -28,7 +28,7 @@ export class Run implements SignalSource {
   onSettle: () => void = noop;
 
   // Linked lists, not arrays: an array literal per run is an allocation site V8 pretenures
-  // when runs overlap a scavenge, which made many small runs GC-bound (PERF-NOTES §4).
+  // when runs overlap a scavenge, which made many small runs GC-bound (docs/design.md §14).
   #stages: RunPart | null = null;
   #sources: RunPart | null = null;
   #pending = 0;

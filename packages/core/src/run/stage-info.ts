@@ -1,6 +1,6 @@
-import { pathOf, type Item } from "./item.js";
+import type { EngineContext, HookInfo } from "../context.js";
+import { Item, pathOf } from "./item.js";
 import { anchorShape } from "./shape-anchors.js";
-import { Item as AnchorItem } from "./item.js";
 
 /** Anything that can hand out the `AbortSignal` a call or hook should watch. */
 export interface SignalSource {
@@ -21,7 +21,7 @@ export interface SignalSource {
  * });
  * ```
  */
-export class StageInfo {
+export class StageInfo implements HookInfo {
   /** The stage's name (`name` option, or `map#2` style). */
   readonly stage: string;
   readonly #signals: SignalSource;
@@ -47,9 +47,9 @@ export interface CallOwner {
 }
 
 /**
- * The `ctx` a call of `f` receives (without the `onStart` context, which a per-run subclass
- * adds on its prototype). `signal` and `index` are computed only when read: most `f`s read
- * neither, and an `AbortController` per call was the largest cost measured (PERF-NOTES §1).
+ * The `ctx` a call of `f` receives; the stage copies `onStart`'s values onto it. `signal` and
+ * `index` are computed only when read: most `f`s read neither, and an `AbortController` per
+ * call was the largest cost measured (docs/design.md §11).
  *
  * @example
  * ```ts
@@ -60,7 +60,7 @@ export interface CallOwner {
  * });
  * ```
  */
-export class CallContext {
+export class CallContext implements EngineContext {
   /** The stage's name. */
   readonly stage: string;
   readonly #owner: CallOwner;
@@ -96,19 +96,7 @@ export class CallContext {
   }
 }
 
-/**
- * The context keys `onStart` may not return, because the engine supplies them.
- *
- * @example
- * ```ts
- * RESERVED_CONTEXT_KEYS; // ["signal", "index", "stage"]
- * // A type error, and (untyped) the run fails with an OptionsError naming the key:
- * await pipe([1]).map((x) => x, { onStart: () => ({ signal: 1 }) });
- * ```
- */
-export const RESERVED_CONTEXT_KEYS: readonly string[] = ["signal", "index", "stage"];
-
 // Keep the hidden classes of these per-run objects alive (see shape-anchors.ts).
 const anchorOwner: CallOwner = { controllerFor: () => new AbortController(), releaseController: () => undefined };
-anchorShape(new CallContext("", anchorOwner, new AnchorItem(undefined, 0, null, null, 0)));
+anchorShape(new CallContext("", anchorOwner, new Item(undefined, 0, null, null, 0)));
 anchorShape(new StageInfo("", { signal: new AbortController().signal }));

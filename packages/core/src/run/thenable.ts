@@ -6,3 +6,23 @@ export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
     typeof (value as { then?: unknown }).then === "function"
   );
 }
+
+const promiseThen = Promise.prototype.then as (
+  this: Promise<unknown>,
+  onFulfilled: (value: never) => void,
+  onRejected: (error: unknown) => void,
+) => Promise<unknown>;
+
+/**
+ * Subscribes to a thenable the way `await` does: through a native promise, so that only its
+ * first settlement counts and a thenable that calls back twice (or throws from `then`) cannot
+ * free a slot twice or run a hook's continuation twice (docs/design.md §12). A native promise
+ * is used as it is; the builtin `then` keeps this call site the same for every thenable.
+ */
+export function whenSettled<T>(
+  thenable: PromiseLike<T>,
+  onFulfilled: (value: T) => void,
+  onRejected: (error: unknown) => void,
+): void {
+  promiseThen.call(Promise.resolve(thenable), onFulfilled as (value: never) => void, onRejected);
+}

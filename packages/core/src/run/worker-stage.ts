@@ -1,45 +1,48 @@
 import { BoundedQueue } from "../bounded-queue.js";
-import { OptionsError, TimeoutError } from "../errors.js";
-import type { StageKind, StageNode } from "../nodes/stage-node.js";
-import { describeValue } from "../nodes/source-node.js";
-import type { Producer, Receiver } from "./flow.js";
-import { DROP, END, Item, PathLink, VALUE, pathOf } from "./item.js";
-import { ELEMENTS_PER_MACROTASK, scheduleMacrotask } from "./macrotask.js";
-import type { Run, RunPart } from "./run.js";
-import { CallContext, RESERVED_CONTEXT_KEYS, StageInfo, type CallOwner } from "./stage-info.js";
-import { isPromiseLike } from "./thenable.js";
+import { describeValue } from "../describe-value.js";
+import { TimeoutError } from "../errors.js";
 import { createSourceNode } from "../nodes/source-node.js";
-import { createStageNode } from "../nodes/stage-node.js";
-import { Run as AnchorRun } from "./run.js";
+import { createStageNode, type StageKind, type StageNode } from "../nodes/stage-node.js";
+import type { TimeoutPolicy } from "../nodes/stage-settings.js";
+import { CallSlot } from "./call-slot.js";
+import { Expansion, anchorExpansion } from "./expansion.js";
+import type { Producer, Receiver } from "./flow.js";
+import { DROP, END, Item, VALUE, pathOf } from "./item.js";
+import { readableKind, type ReadableKind } from "./iterable-reader.js";
+import { Run, type RunPart } from "./run.js";
 import { anchorShape } from "./shape-anchors.js";
+import { StageHooks, type HookedStage } from "./stage-hooks.js";
+import { CallContext, type CallOwner } from "./stage-info.js";
+import { isPromiseLike, whenSettled } from "./thenable.js";
 
 type Fn = (value: unknown, ctx: unknown) => unknown;
 
 /**
  * One map, filter, flatMap or each stage of a run. Push-based: an arriving element goes
- * straight to `f` when fewer than `workers` calls are busy, else waits in a FIFO queue of at
- * most `maxsize`; a sync result is handled inline, a promise with one `.then` on prebound
+ * straight to `f` when fewer than `workers` slots are busy, else waits in a FIFO queue of at
+ * most `maxsize`; a sync result is handled inline, a promise with one `then` on prebound
  * callbacks. A slot stays busy until its output is accepted downstream, so a stalled
- * consumer stops this stage (backpressure) instead of growing a buffer.
+ * consumer stops this stage (backpressure) instead of growing a buffer (docs/design.md §5, §6).
  */
-export class WorkerStage implements Receiver, Producer, RunPart, CallOwner {
+export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, HookedStage {
   /** Where this stage's outputs go. */
   out!: Receiver;
   /** What to resume when the input queue has room again. */
   upstream!: Producer;
-  /** @internal The next part in the run's list. */
   nextPart: RunPart | null = null;
 
   readonly run: Run;
   readonly name: string;
+  /** Per-call limit in ms, or `undefined`. */
+  readonly timeout: number | undefined;
   readonly #kind: StageKind;
   readonly #fn: Fn;
-  readonly #node: StageNode;
   readonly #workers: number;
   readonly #maxsize: number;
-  readonly #timeout: number | undefined;
+  readonly #onTimeout: TimeoutPolicy;
   /** Whether an `ordered()` downstream needs drop and end markers. */
   readonly #markers: boolean;
+  readonly #hooks: StageHooks;
 
   readonly #queue = new BoundedQueue<Item>();
   /** Outputs that finished while downstream was full; each still holds its slot. */
@@ -51,15 +54,9 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner {
   #inputEnded = false;
   #finished = false;
   #pumping = false;
-  /** Whether `onStart` has resolved (or there is none), so calls may start. */
+  /** Whether `onStart` has succeeded (or there is none), so calls may start. */
   #ready = false;
-  #hookPending = false;
-  /** Whether the run has started this stage; a teardown before that must wait for it. */
-  #startCalled = false;
-  /** Whether `onDone` is owed: set when `onStart` succeeded. */
-  #started = false;
-  #context: object | undefined = undefined;
-  /** Settled slots for reuse, linked through `nextFree` (no array per run: PERF-NOTES §4). */
+  /** Settled slots for reuse, linked through `nextFree` (no array per run: docs/design.md §14). */
   #freeSlots: CallSlot | null = null;
   /** Timed calls in flight, so teardown can abort their signals without listeners. */
   #timedSlots: Set<CallSlot> | null = null;
@@ -68,15 +65,17 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner {
   #liveControllers: Set<AbortController> | null = null;
 
   constructor(run: Run, node: StageNode, markers: boolean) {
+    const settings = node.settings;
     this.run = run;
-    this.#node = node;
+    this.name = settings.name;
+    this.timeout = settings.timeout;
     this.#kind = node.kind;
     this.#fn = node.fn as Fn;
-    this.name = node.settings.name;
-    this.#workers = node.settings.workers;
-    this.#maxsize = node.settings.maxsize;
-    this.#timeout = node.settings.timeout;
+    this.#workers = settings.workers;
+    this.#maxsize = settings.maxsize;
+    this.#onTimeout = settings.onTimeout;
     this.#markers = markers;
+    this.#hooks = new StageHooks(this, settings);
   }
 
   // ---- Receiver ----------------------------------------------------------------------
@@ -101,7 +100,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner {
 
   end(): void {
     this.#inputEnded = true;
-    this.#checkFinished();
+    this.checkFinished();
   }
 
   // ---- Producer ----------------------------------------------------------------------
@@ -118,8 +117,8 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner {
     }
     if (!this.#downstreamFull && this.#expansions !== null) {
       for (const expansion of this.#expansions) {
-        if (this.#downstreamFull) break;
-        if (expansion.paused) expansion.continue();
+        if (this.#downstreamFull || this.run.closing) break;
+        if (expansion.paused) expansion.resume();
       }
     }
     this.#pump();
@@ -128,35 +127,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner {
   // ---- RunPart -----------------------------------------------------------------------
 
   start(): void {
-    this.#startCalled = true;
-    const onStart = this.#node.settings.onStart;
-    if (onStart === undefined) {
-      this.#started = true;
-      this.#ready = true;
-      if (this.run.closing) this.#checkFinished();
-      return;
-    }
-    let result: unknown;
-    try {
-      result = onStart(new StageInfo(this.name, this.run));
-    } catch (error) {
-      this.run.fail(error);
-      this.#checkFinished();
-      return;
-    }
-    if (isPromiseLike(result)) {
-      this.#hookPending = true;
-      result.then(
-        (value) => this.#onStarted(value),
-        (error: unknown) => {
-          this.#hookPending = false;
-          this.run.fail(error);
-          this.#checkFinished();
-        },
-      );
-    } else {
-      this.#onStarted(result);
-    }
+    this.#hooks.start();
   }
 
   close(): void {
@@ -173,10 +144,35 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner {
       this.#liveControllers.clear();
     }
     if (this.#expansions !== null) {
-      for (const expansion of this.#expansions) expansion.stop();
+      const expansions = [...this.#expansions];
       this.#expansions.clear();
+      for (const expansion of expansions) expansion.stop();
     }
-    this.#checkFinished();
+    this.checkFinished();
+  }
+
+  // ---- HookedStage -------------------------------------------------------------------
+
+  /** @internal `onStart` succeeded: calls may start (unless the run is already closing). */
+  hooksReady(): void {
+    if (this.run.closing) {
+      this.checkFinished();
+      return;
+    }
+    this.#ready = true;
+    this.#pump();
+  }
+
+  /** @internal Finishes the stage (and runs `onDone`) once nothing is running or owed. */
+  checkFinished(): void {
+    const hooks = this.#hooks;
+    if (this.#finished || !hooks.called || hooks.pending || this.#busy > 0) return;
+    if (!this.run.closing && (!this.#inputEnded || this.#queue.length > 0 || !this.#ready)) return;
+    // Mark finished before ending downstream: a downstream onDone that throws tears the run
+    // down synchronously, and that teardown must not finish this stage a second time.
+    this.#finished = true;
+    if (!this.run.closing) this.out.end();
+    hooks.finish();
   }
 
   // ---- CallOwner (signals of untimed calls) -------------------------------------------
@@ -198,11 +194,12 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner {
 
   #call(item: Item): void {
     // A timed call needs its slot (and so its own signal) before f runs.
-    const slot = this.#timeout === undefined ? null : this.#takeSlot(item);
+    const slot = this.timeout === undefined ? null : this.#takeSlot(item);
     const ctx = new CallContext(this.name, slot ?? this, item);
     // The hook's values are copied onto each ctx rather than put on a per-run prototype:
     // a class per run would give every run new hidden classes and make ctx reads megamorphic.
-    if (this.#context !== undefined) Object.assign(ctx, this.#context);
+    const context = this.#hooks.context;
+    if (context !== undefined) Object.assign(ctx, context);
     let result: unknown;
     try {
       result = this.#fn(item.value, ctx);
@@ -211,44 +208,52 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner {
       if (slot !== null) this.#releaseSlot(slot);
       this.#busy--;
       this.run.fail(error);
-      this.#checkFinished();
+      this.checkFinished();
       return;
     }
-    if (!isPromiseLike(result)) {
-      CallContext.release(ctx);
-      if (slot !== null) this.#releaseSlot(slot);
+    // An iterable is read, even when it is also thenable (a Pipeline): docs/behaviour.md §9.3.
+    const kind = this.#kind === "flatMap" ? expansionKind(result) : undefined;
+    if (kind !== undefined || !isPromiseLike(result)) {
       if (this.run.closing) {
-        // f itself started the teardown (say, by aborting the caller's signal): drop its output.
+        // f itself started the teardown (say, by aborting the caller's signal): drop its output
+        // (an iterable not yet read has run none of its code, so there is nothing to close).
+        CallContext.release(ctx);
+        if (slot !== null) this.#releaseSlot(slot);
         this.#busy--;
-        this.#checkFinished();
-        return;
+        this.checkFinished();
+      } else if (this.#kind === "flatMap") {
+        this.#expand(item, result, kind, ctx, slot);
+      } else {
+        CallContext.release(ctx);
+        if (slot !== null) this.#releaseSlot(slot);
+        this.#complete(item, result);
       }
-      this.#complete(item, result);
       return;
     }
     const pending = slot ?? this.#takeSlot(item);
     pending.ctx = ctx;
-    if (this.#timeout !== undefined) pending.timer = setTimeout(pending.onTimeout, this.#timeout);
-    try {
-      result.then(pending.onOk, pending.onError);
-    } catch (error) {
-      this.#releaseSlot(pending);
-      this.#busy--;
-      this.run.fail(error);
-      this.#checkFinished();
-    }
+    if (this.timeout !== undefined) pending.timer = setTimeout(pending.onTimeout, this.timeout);
+    whenSettled(result, pending.onOk, pending.onError);
   }
 
   /** @internal A call's promise fulfilled. */
   callFulfilled(slot: CallSlot, value: unknown): void {
     const item = slot.item!;
-    this.#releaseSlot(slot);
     if (this.run.closing) {
+      this.#releaseSlot(slot);
       this.#busy--;
-      this.#checkFinished();
+      this.checkFinished();
       return;
     }
-    this.#complete(item, value);
+    if (this.#kind === "flatMap") {
+      clearTimeout(slot.timer);
+      const ctx = slot.ctx!;
+      slot.ctx = null;
+      this.#expand(item, value, expansionKind(value), ctx, this.timeout === undefined ? this.#releaseSlot(slot) : slot);
+    } else {
+      this.#releaseSlot(slot);
+      this.#complete(item, value);
+    }
     this.#pump();
   }
 
@@ -257,31 +262,42 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner {
     this.#releaseSlot(slot);
     this.#busy--;
     this.run.fail(error);
-    this.#checkFinished();
+    this.checkFinished();
   }
 
-  /** @internal A call ran past `timeout`: abandon it, then fail the run or drop the element. */
+  /**
+   * @internal A call, or the wait for an expansion's next item, ran past `timeout`: abandon
+   * it, then fail the run or drop the element (keeping an expansion's children so far).
+   */
   callTimedOut(slot: CallSlot): void {
     const item = slot.item!;
+    const expansion = slot.expansion;
+    // Abandoned, never reused: the call (or the iterator's pending next()) may still settle.
     slot.abandoned = true;
     this.#timedSlots!.delete(slot);
-    const error = new TimeoutError(this.name, this.#timeout!, pathOf(item));
+    const error = new TimeoutError(this.name, this.timeout!, pathOf(item));
     slot.timeoutError = error;
     slot.controller?.abort(error);
+    if (expansion !== null) {
+      this.#expansions?.delete(expansion);
+      expansion.timedOut();
+      this.#releaseSlot(slot);
+    }
     if (this.run.closing) {
       this.#busy--;
-      this.#checkFinished();
-    } else if (this.#node.settings.onTimeout === "skip") {
-      this.#drop(item);
+      this.checkFinished();
+    } else if (this.#onTimeout === "skip") {
+      if (expansion !== null) this.#endExpansion(item, expansion.count);
+      else this.#drop(item);
       this.#pump();
     } else {
       this.#busy--;
       this.run.fail(error);
-      this.#checkFinished();
+      this.checkFinished();
     }
   }
 
-  /** Handles `f`'s result for `item`; frees the slot unless the output must wait. */
+  /** Handles a map, filter or each result for `item`; frees the slot unless the output must wait. */
   #complete(item: Item, result: unknown): void {
     switch (this.#kind) {
       case "map":
@@ -292,12 +308,8 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner {
         if (result) this.#deliver(item);
         else this.#drop(item);
         return;
-      case "each":
+      default:
         this.#drop(item);
-        return;
-      case "flatMap":
-        this.#expand(item, result);
-        return;
     }
   }
 
@@ -332,363 +344,120 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner {
       this.#upstreamPaused = false;
       this.upstream.resume();
     }
-    this.#checkFinished();
+    this.checkFinished();
   }
 
   // ---- flatMap -----------------------------------------------------------------------
 
-  #expand(item: Item, result: unknown): void {
-    const expansion = new Expansion(this, item);
-    if (!expansion.open(result)) return;
+  /** Starts emitting the children of `result`; the slot stays busy until the expansion ends. */
+  #expand(item: Item, result: unknown, kind: ReadableKind | undefined, ctx: CallContext, slot: CallSlot | null): void {
+    if (kind === undefined) {
+      CallContext.release(ctx);
+      if (slot !== null) this.#releaseSlot(slot);
+      this.#busy--;
+      this.run.fail(new TypeError(expansionProblem(this.name, result)));
+      this.checkFinished();
+      return;
+    }
+    const expansion = new Expansion(this, item, ctx, slot);
+    if (slot !== null) slot.expansion = expansion;
     (this.#expansions ??= new Set()).add(expansion);
-    expansion.continue();
+    expansion.open(result, kind);
   }
 
-  /** @internal Emits one child of an expansion (check {@link canEmit} before the next). */
-  emitChild(child: Item): void {
+  /** @internal Emits one child of an expansion; returns whether another may follow now. */
+  emitChild(child: Item): boolean {
+    if (this.run.closing) return false;
     if (!this.out.push(child)) this.#downstreamFull = true;
-  }
-
-  /** @internal Whether children may be emitted now. */
-  get canEmit(): boolean {
     return !this.#downstreamFull && !this.run.closing;
   }
 
   /** @internal An expansion produced all its children. */
   expansionDone(expansion: Expansion, parent: Item, count: number): void {
     this.#expansions?.delete(expansion);
+    if (expansion.slot !== null) this.#releaseSlot(expansion.slot);
+    this.#endExpansion(parent, count);
+    if (!expansion.inline) this.#pump();
+  }
+
+  /** @internal An expansion's iteration failed. */
+  expansionFailed(expansion: Expansion, error: unknown): void {
+    this.#expansions?.delete(expansion);
+    if (expansion.slot !== null) this.#releaseSlot(expansion.slot);
+    this.#busy--;
+    this.run.fail(error);
+    if (!expansion.inline) this.checkFinished();
+  }
+
+  /** @internal An expansion stopped by teardown has finished closing its iterator. */
+  expansionStopped(expansion: Expansion): void {
+    if (expansion.slot !== null) this.#releaseSlot(expansion.slot);
+    this.#busy--;
+    this.checkFinished();
+  }
+
+  /** Frees the expansion's slot and, with markers, tells `ordered()` how many children it had. */
+  #endExpansion(parent: Item, count: number): void {
     this.#busy--;
     if (this.#markers) {
       parent.mark = END;
       parent.value = count;
       if (!this.out.push(parent)) this.#downstreamFull = true;
     }
-    if (!expansion.inline) this.#pump();
   }
 
-  /** @internal An expansion's iteration failed. */
-  expansionFailed(expansion: Expansion, error: unknown): void {
-    const live = this.#expansions?.delete(expansion) ?? false;
-    if (live || expansion.inline) this.#busy--;
-    this.run.fail(error);
-    if (!expansion.inline) this.#checkFinished();
-  }
-
-  /** @internal An expansion stopped by teardown has finished closing its iterator. */
-  expansionStopped(): void {
-    this.#busy--;
-    this.#checkFinished();
-  }
-
-  // ---- slots and hooks ---------------------------------------------------------------
+  // ---- slots -------------------------------------------------------------------------
 
   #takeSlot(item: Item): CallSlot {
     let slot = this.#freeSlots;
     if (slot !== null) this.#freeSlots = slot.nextFree;
     else slot = new CallSlot(this);
     slot.item = item;
-    if (this.#timeout !== undefined) (this.#timedSlots ??= new Set()).add(slot);
+    if (this.timeout !== undefined) (this.#timedSlots ??= new Set()).add(slot);
     return slot;
   }
 
-  #releaseSlot(slot: CallSlot): void {
+  /** Returns `slot` to the free list; gives `null` for the caller's convenience. */
+  #releaseSlot(slot: CallSlot): null {
     slot.item = null;
+    slot.expansion = null;
     if (slot.ctx !== null) {
       CallContext.release(slot.ctx);
       slot.ctx = null;
     }
-    if (this.#timeout !== undefined) {
+    if (this.timeout !== undefined) {
       clearTimeout(slot.timer);
       slot.controller = null;
       this.#timedSlots!.delete(slot);
     }
-    slot.nextFree = this.#freeSlots;
-    this.#freeSlots = slot;
-  }
-
-  #onStarted(value: unknown): void {
-    this.#hookPending = false;
-    const problem = checkContext(value);
-    if (problem !== undefined) {
-      this.run.fail(new OptionsError(`${this.name}: onStart ${problem}`));
-      this.#checkFinished();
-      return;
+    if (!slot.abandoned) {
+      slot.nextFree = this.#freeSlots;
+      this.#freeSlots = slot;
     }
-    this.#started = true;
-    if (value != null) this.#context = value;
-    if (this.run.closing) {
-      this.#checkFinished();
-      return;
-    }
-    this.#ready = true;
-    this.#pump();
-  }
-
-  #checkFinished(): void {
-    if (this.#finished || !this.#startCalled || this.#hookPending || this.#busy > 0) return;
-    if (!this.run.closing && (!this.#inputEnded || this.#queue.length > 0 || !this.#ready)) return;
-    // Mark finished before ending downstream: a downstream onDone that throws tears the run
-    // down synchronously, and that teardown must not finish this stage a second time.
-    this.#finished = true;
-    if (!this.run.closing) this.out.end();
-    const onDone = this.#node.settings.onDone;
-    if (onDone === undefined || !this.#started) {
-      this.run.partDone();
-      return;
-    }
-    const info = Object.assign(new StageInfo(this.name, this.run), this.#context);
-    let result: unknown;
-    try {
-      result = onDone(info);
-    } catch (error) {
-      this.run.fail(error);
-      this.run.partDone();
-      return;
-    }
-    if (isPromiseLike(result)) {
-      result.then(
-        () => this.run.partDone(),
-        (error: unknown) => {
-          this.run.fail(error);
-          this.run.partDone();
-        },
-      );
-    } else {
-      this.run.partDone();
-    }
+    return null;
   }
 }
 
-/** Why an `onStart` result cannot be merged into `ctx`, or `undefined` when it can. */
-function checkContext(value: unknown): string | undefined {
-  if (value == null) return undefined;
-  if (typeof value !== "object") return `must return an object, null or undefined (received ${describeValue(value)})`;
-  for (const key of RESERVED_CONTEXT_KEYS) {
-    if (key in value) return `must not return the reserved key "${key}" (reserved: ${RESERVED_CONTEXT_KEYS.join(", ")})`;
-  }
-  return undefined;
+/** How a flatMap result can be read; a string cannot (docs/behaviour.md §9.9). */
+function expansionKind(result: unknown): ReadableKind | undefined {
+  return typeof result === "string" ? undefined : readableKind(result);
 }
 
-/**
- * A reusable holder for one asynchronous call: its element and prebound callbacks, so a
- * call costs no closures. A timed-out slot is abandoned (never reused); its late settlement
- * is ignored.
- */
-export class CallSlot implements CallOwner {
-  item: Item | null = null;
-  /** The running call's context, released when the call settles. */
-  ctx: CallContext | null = null;
-  /** The next free slot of the stage while this one is free. */
-  nextFree: CallSlot | null = null;
-  controller: AbortController | null = null;
-  timer: ReturnType<typeof setTimeout> | undefined = undefined;
-  abandoned = false;
-  timeoutError: unknown = undefined;
-  readonly onOk: (value: unknown) => void;
-  readonly onError: (error: unknown) => void;
-  #onTimeout: (() => void) | null = null;
-
-  constructor(readonly stage: WorkerStage) {
-    this.onOk = (value) => {
-      if (!this.abandoned) stage.callFulfilled(this, value);
-    };
-    this.onError = (error) => {
-      if (!this.abandoned) stage.callRejected(this, error);
-    };
+/** The message for a flatMap result that cannot be read as elements. */
+function expansionProblem(stage: string, result: unknown): string {
+  if (typeof result === "string") {
+    // As TC39's Iterator.prototype.flatMap: a string is almost always a mistake, not a list of characters.
+    return (
+      `${stage}: f returned a string (${describeValue(result)}), which is not split into characters: ` +
+      `return [s] to emit it whole, or [...s] for its characters`
+    );
   }
-
-  /** The timer callback, made once per slot and only for timed stages. */
-  get onTimeout(): () => void {
-    return (this.#onTimeout ??= () => {
-      if (!this.abandoned && this.item !== null) this.stage.callTimedOut(this);
-    });
-  }
-
-  /** This timed call's controller: aborts on teardown or when the call times out. */
-  controllerFor(): AbortController {
-    if (this.controller === null) {
-      this.controller = new AbortController();
-      if (this.abandoned) this.controller.abort(this.timeoutError);
-      else if (this.stage.run.closing) this.controller.abort(this.stage.run.reason);
-    }
-    return this.controller;
-  }
-
-  /** Nothing to do: the slot itself is tracked while its call runs. */
-  releaseController(): void {}
-}
-
-/** The children of one flatMap result being emitted, paused when downstream is full. */
-class Expansion {
-  paused = false;
-  /** Whether the expansion is running inside the stage's own call (not from a callback). */
-  inline = true;
-  #iterator: Iterator<unknown> | AsyncIterator<unknown> | null = null;
-  #array: ArrayLike<unknown> | null = null;
-  #async = false;
-  #count = 0;
-  #stopped = false;
-  #pendingNext = false;
-  readonly #parentLink: PathLink;
-  // Made on first use: most expansions are arrays emitted inline and need no callback.
-  #onNextFn: ((result: IteratorResult<unknown>) => void) | null = null;
-  #onErrorFn: ((error: unknown) => void) | null = null;
-
-  get #onNext(): (result: IteratorResult<unknown>) => void {
-    return (this.#onNextFn ??= (result) => this.#received(result));
-  }
-
-  get #onError(): (error: unknown) => void {
-    return (this.#onErrorFn ??= (error) => this.#fail(error));
-  }
-
-  #afterYield(): void {
-    this.inline = false;
-    this.paused = false;
-    this.continue();
-  }
-
-  constructor(
-    readonly stage: WorkerStage,
-    readonly parent: Item,
-  ) {
-    this.#parentLink = new PathLink(parent.pos, parent.up);
-  }
-
-  /** Takes f's result; returns false (after reporting) when it cannot be iterated. */
-  open(result: unknown): boolean {
-    try {
-      if (Array.isArray(result)) {
-        this.#array = result;
-      } else if (result != null && typeof (result as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
-        this.#iterator = (result as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-        this.#async = true;
-      } else if (result != null && typeof (result as Iterable<unknown>)[Symbol.iterator] === "function") {
-        this.#iterator = (result as Iterable<unknown>)[Symbol.iterator]();
-      } else {
-        throw new TypeError(
-          `${this.stage.name}: f must return an Iterable or AsyncIterable, or a Promise of one (received ${describeValue(result)})`,
-        );
-      }
-    } catch (error) {
-      this.#fail(error);
-      return false;
-    }
-    return true;
-  }
-
-  /** Emits children until downstream is full, the source of children ends, or it must wait. */
-  continue(): void {
-    const stage = this.stage;
-    if (this.#async) {
-      if (this.#pendingNext || this.#stopped) return;
-      if (!stage.canEmit) {
-        this.paused = true;
-        return;
-      }
-      this.paused = false;
-      this.#pendingNext = true;
-      this.inline = false;
-      let next: unknown;
-      try {
-        next = (this.#iterator as AsyncIterator<unknown>).next();
-      } catch (error) {
-        this.#pendingNext = false;
-        this.#fail(error);
-        return;
-      }
-      Promise.resolve(next as Promise<IteratorResult<unknown>>).then(this.#onNext, this.#onError);
-      return;
-    }
-    let budget = ELEMENTS_PER_MACROTASK;
-    while (!this.#stopped) {
-      if (!stage.canEmit) {
-        this.paused = true;
-        return;
-      }
-      if (--budget === 0) {
-        this.paused = true;
-        scheduleMacrotask(() => this.#afterYield());
-        return;
-      }
-      let value: unknown;
-      if (this.#array !== null) {
-        if (this.#count >= this.#array.length) return this.#done();
-        value = this.#array[this.#count];
-      } else {
-        let result: IteratorResult<unknown>;
-        try {
-          result = (this.#iterator as Iterator<unknown>).next();
-          if (result === null || typeof result !== "object") throw iteratorResultError(result);
-        } catch (error) {
-          this.#fail(error);
-          return;
-        }
-        if (result.done) return this.#done();
-        value = result.value;
-      }
-      stage.emitChild(new Item(value, this.#count++, this.#parentLink, this.parent.prefix, VALUE));
-    }
-  }
-
-  /**
-   * Teardown: close the iterator, holding the slot until its `return()` (a generator's
-   * `finally`) settles, unless a `next()` that cannot be interrupted is pending.
-   */
-  stop(): void {
-    if (this.#stopped) return;
-    this.#stopped = true;
-    const closing = closeIterator(this.#iterator);
-    if (!this.#pendingNext && isPromiseLike(closing)) {
-      const stage = this.stage;
-      closing.then(() => stage.expansionStopped());
-    } else {
-      this.stage.expansionStopped();
-    }
-  }
-
-  #received(result: IteratorResult<unknown>): void {
-    this.#pendingNext = false;
-    if (this.#stopped) return;
-    if (result === null || typeof result !== "object") return this.#fail(iteratorResultError(result));
-    if (result.done) return this.#done();
-    this.stage.emitChild(new Item(result.value, this.#count++, this.#parentLink, this.parent.prefix, VALUE));
-    this.continue();
-  }
-
-  #done(): void {
-    this.#stopped = true;
-    this.stage.expansionDone(this, this.parent, this.#count);
-  }
-
-  #fail(error: unknown): void {
-    if (this.#stopped) return;
-    this.#stopped = true;
-    closeIterator(this.#iterator);
-    this.stage.expansionFailed(this, error);
-  }
-}
-
-/** Calls an iterator's `return()` if it has one, dropping any error it raises. */
-export function closeIterator(iterator: Iterator<unknown> | AsyncIterator<unknown> | null): unknown {
-  if (iterator === null || typeof iterator.return !== "function") return undefined;
-  try {
-    const result: unknown = iterator.return();
-    if (isPromiseLike(result)) return result.then(undefined, () => undefined);
-  } catch {
-    // A failing return() during teardown is a later error: dropped (SPEC §7).
-  }
-  return undefined;
-}
-
-/** The error for an iterator whose `next()` returned a non-object, as `for...of` would throw. */
-export function iteratorResultError(result: unknown): TypeError {
-  return new TypeError(`Iterator result ${describeValue(result)} is not an object`);
+  return `${stage}: f must return an Iterable or AsyncIterable, or a Promise of one (received ${describeValue(result)})`;
 }
 
 // Keep the hidden classes of these per-run objects alive (see shape-anchors.ts).
 const anchorStage = new WorkerStage(
-  new AnchorRun(undefined),
+  new Run(undefined),
   createStageNode("map", createSourceNode([]), () => undefined, {
     name: "anchor",
     workers: 1,
@@ -702,4 +471,4 @@ const anchorStage = new WorkerStage(
 );
 anchorShape(anchorStage);
 anchorShape(new CallSlot(anchorStage));
-anchorShape(new Expansion(anchorStage, new Item(undefined, 0, null, null, VALUE)));
+anchorExpansion(anchorStage);

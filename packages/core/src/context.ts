@@ -1,0 +1,48 @@
+/**
+ * The keys the engine puts into every `ctx`; `onStart` may not return them. The DSL's types
+ * and its checks derive from this list, so the two cannot drift apart.
+ *
+ * @example
+ * ```ts
+ * RESERVED_CONTEXT_KEYS; // ["signal", "index", "stage"]
+ * // A type error, and (untyped) the run fails with an OptionsError naming the key:
+ * await pipe([1]).map((x) => x, { onStart: () => ({ signal: 1 }) });
+ * ```
+ */
+export const RESERVED_CONTEXT_KEYS = Object.freeze(["signal", "index", "stage"] as const);
+
+/**
+ * The engine's part of every `ctx`: one property per reserved context key (`RESERVED_CONTEXT_KEYS`).
+ *
+ * @example
+ * ```ts
+ * const logIndex = (x: string, { index, stage }: EngineContext) => console.log(stage, index, x);
+ * await pipe(["a", "b"]).each(logIndex).run(); // "each#1 [0] a", "each#1 [1] b" in some order
+ * ```
+ */
+export interface EngineContext {
+  /** Aborts when the run is torn down or this call times out; pass it to `fetch` and friends. */
+  readonly signal: AbortSignal;
+  /** The element's index path: its position in the source, then inside each `flatMap` expansion; `concat` prepends the input's position. */
+  readonly index: readonly number[];
+  /** The stage's name (`name` option, or `map#2` style). */
+  readonly stage: string;
+}
+
+/**
+ * What `onStart` receives; `onDone` receives it merged with `onStart`'s result.
+ *
+ * @example
+ * ```ts
+ * pipe(urls).map(fetchJson, {
+ *   onStart: (info: HookInfo) => { console.log(`${info.stage} starting`); return { agent: new Agent() }; },
+ *   onDone: ({ agent }) => agent.close(),
+ * });
+ * ```
+ */
+export interface HookInfo {
+  /** The stage's name (`name` option, or `map#2` style). */
+  readonly stage: string;
+  /** Aborts when the run is torn down (an error, an early exit, or the caller's abort). */
+  readonly signal: AbortSignal;
+}
