@@ -9,7 +9,7 @@ interface StageShape {
   readonly async?: boolean;
 }
 
-/** SPEC §4: k + Σ(workers + maxsize) + maxsize_last + (number of stages). */
+/** docs/behaviour.md §4: k + Σ(workers + maxsize) + maxsize_last + (number of stages). */
 function pullBound(k: number, stages: readonly StageShape[]): number {
   const sizes = stages.map((s) => s.maxsize ?? defaultMaxsize(s.workers));
   const sum = stages.reduce((acc, s, i) => acc + s.workers + sizes[i]!, 0);
@@ -29,7 +29,7 @@ function chain(source: CountingSource, stages: readonly StageShape[]): Pipeline<
   return p;
 }
 
-describe("the pull bound (SPEC §4)", () => {
+describe("the pull bound (docs/behaviour.md §4)", () => {
   const shapes: ReadonlyArray<readonly [string, readonly StageShape[]]> = [
     ["one sync stage, tiny queues", [{ workers: 1, maxsize: 1 }]],
     ["three sync stages", [{ workers: 2, maxsize: 3 }, { workers: 3, maxsize: 2 }, { workers: 1, maxsize: 4 }]],

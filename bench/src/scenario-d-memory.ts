@@ -1,7 +1,7 @@
 /**
  * D. Memory: an infinite source, a slow consumer that takes 20,000 elements through two
  * stages. How many elements each system pulled from the source by then (sluice must stay
- * within SPEC §4's bound) and how much the heap grew, with a forced GC at each sample.
+ * within the pull bound (docs/behaviour.md §4)) and how much the heap grew, with a forced GC at each sample.
  * `--full` adds a long sluice run in which 1,000,000 elements pass, for the heap target.
  */
 import { Readable } from "node:stream";
@@ -63,12 +63,12 @@ class Probe {
 interface MemorySystem {
   readonly name: string;
   readonly note: string;
-  /** SPEC §4's bound on pulls after `k` elements were taken, for systems it applies to. */
+  /** the pull bound (docs/behaviour.md §4) on pulls after `k` elements were taken, for systems it applies to. */
   readonly bound?: (k: number) => number;
   readonly consume: (source: CountingSource, probe: Probe) => Promise<void>;
 }
 
-/** SPEC §4: k + Σ(workers + maxsize) + maxsize_last + (number of stages), with default maxsize. */
+/** docs/behaviour.md §4: k + Σ(workers + maxsize) + maxsize_last + (number of stages), with default maxsize. */
 export function specPullBound(k: number, workers: number, stages: number, maxsize = defaultMaxsize(workers)): number {
   return k + stages * (workers + maxsize) + maxsize + stages;
 }
@@ -247,7 +247,7 @@ export function formatMemory(result: MemoryResult): string {
     "",
     `An infinite async source (it stops at ${cap.toLocaleString("en-US")} only so a system that pulls everything cannot hang the bench), two async map stages with ${WORKERS} workers each, and a slow consumer (a \`setImmediate\` per element) that takes ${k.toLocaleString("en-US")} elements and stops. Pulls are counted when the consumer takes element ${k.toLocaleString("en-US")}; heap growth is \`heapUsed\` after a forced GC at that moment minus the same just before the run started (so it includes the pipeline's own small structures and whatever it buffered).`,
     "",
-    table(["system", `pulls from source after ${k.toLocaleString("en-US")} taken`, "pulled ahead of the consumer", "SPEC §4 bound", "heap growth"], rows),
+    table(["system", `pulls from source after ${k.toLocaleString("en-US")} taken`, "pulled ahead of the consumer", "pull bound", "heap growth"], rows),
   ];
   lines.push("");
   for (const r of result.rows) lines.push(`- ${r.name}: ${r.note}`);
@@ -255,7 +255,7 @@ export function formatMemory(result: MemoryResult): string {
   if (long !== undefined) {
     lines.push(
       "",
-      `Long run (sluice, the same two stages, a \`setImmediate\` every 10 elements): ${long.elements.toLocaleString("en-US")} elements passed; heap after a forced GC grew ${fmtMb(long.growthMb)} from element ${long.baselineAt.toLocaleString("en-US")} to the end (largest sample ${fmtMb(long.maxGrowthMb)} above the first); pulls ${long.boundHeld ? "stayed within" : "EXCEEDED"} the SPEC §4 bound at every sample.`,
+      `Long run (sluice, the same two stages, a \`setImmediate\` every 10 elements): ${long.elements.toLocaleString("en-US")} elements passed; heap after a forced GC grew ${fmtMb(long.growthMb)} from element ${long.baselineAt.toLocaleString("en-US")} to the end (largest sample ${fmtMb(long.maxGrowthMb)} above the first); pulls ${long.boundHeld ? "stayed within" : "EXCEEDED"} the pull bound (docs/behaviour.md §4) at every sample.`,
       "",
       table(
         ["elements taken", "heap used after GC", "pulls", "bound"],

@@ -1,5 +1,5 @@
 /**
- * Bad input (SPEC §2, §3, §7): a source that is not iterable, an iterator method that throws
+ * Bad input (docs/behaviour.md §2, §3, §7): a source that is not iterable, an iterator method that throws
  * or returns a non-iterator, a `next()` that returns a non-object, an `f` whose result cannot
  * be used, and options of the wrong type from untyped JavaScript callers. Each gets a clear
  * error (naming the method, what was expected and what was received) and leaves nothing running.

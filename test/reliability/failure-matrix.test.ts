@@ -1,5 +1,5 @@
 /**
- * The failure-injection matrix (SPEC §7). fast-check builds random pipelines (1 to 3 stages of
+ * The failure-injection matrix (docs/behaviour.md §7). fast-check builds random pipelines (1 to 3 stages of
  * map/filter/flatMap/each, sync, async or mixed `f`, with or without hooks, a sync or async
  * source, optionally ending in ordered()) and injects zero, one or two failures at random
  * moments: a throw in a sync `f`, a rejection from an async `f`, a failing source `next()`, a

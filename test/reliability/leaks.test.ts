@@ -1,5 +1,5 @@
 /**
- * Leaks (SPEC §7 "Abort listeners are removed when a run ends, so a long-lived caller signal
+ * Leaks (docs/behaviour.md §7 "Abort listeners are removed when a run ends, so a long-lived caller signal
  * does not leak"): 10,000 runs ending by break, by error and by abort, with forced GC.
  *
  * Runs ending by break or error pass one long-lived caller signal that is never aborted.

@@ -1,8 +1,8 @@
 /**
- * Property tests (SPEC §3, §4, §6): for random sources, chains of map/filter/flatMap, workers,
+ * Property tests (docs/behaviour.md §3, §4, §6): for random sources, chains of map/filter/flatMap, workers,
  * maxsize and delays (synchronous, microtask, timer and mixed), sluice gives what the Array
  * methods give, calls each stage's `f` once per element, keeps order where promised, and never
- * pulls the source beyond the SPEC §4 bound.
+ * pulls the source beyond the pull bound (docs/behaviour.md §4).
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,5 +1,5 @@
 /**
- * Stress (SPEC §3, §4, §8): a million elements through three concurrent stages whose calls
+ * Stress (docs/behaviour.md §3, §4, §8): a million elements through three concurrent stages whose calls
  * are mostly synchronous with random occasional awaits (microtasks, immediates, timers) all
  * arrive, each exactly once: none lost, none twice.
  */

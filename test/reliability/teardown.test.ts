@@ -1,5 +1,5 @@
 /**
- * Errors, hooks and teardown, one promise per test (SPEC §3 hooks, §7): the first error wins
+ * Errors, hooks and teardown, one promise per test (docs/behaviour.md §3 hooks, §7): the first error wins
  * as the same object, non-Error throws surface unchanged, onStart/onDone run when they are
  * owed, and teardown closes sources and expansions, aborts calls and waits for them (except
  * calls abandoned by their timeout) before the consumer settles.
@@ -347,7 +347,7 @@ describe("cleanup", () => {
   });
 
   it("break awaits the source's return() when no next() is pending, also right after the source yielded to the event loop", async () => {
-    // 1024 elements is where the source lets the event loop run (SPEC §8); check around it.
+    // 1024 elements is where the source lets the event loop run (docs/design.md §13); check around it.
     for (const breakAt of [5, 1023, 2047]) {
       let pending = false;
       let returnFinished = false;

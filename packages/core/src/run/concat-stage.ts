@@ -29,7 +29,7 @@ export class ConcatStage implements Producer {
     }
   }
 
-  /** @internal One input has ended. */
+  /** One input has ended. */
   inputEnded(): void {
     if (++this.#ended < this.inputs.length) return;
     if (this.markers) this.out.push(new Item(this.inputs.length, -1, null, null, END));

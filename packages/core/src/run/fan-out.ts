@@ -36,7 +36,7 @@ export class FanOut implements Receiver {
     for (const branch of this.branches) branch.out.end();
   }
 
-  /** @internal A branch has room again. */
+  /** A branch has room again. */
   branchResumed(branch: FanOutBranch): void {
     if (!branch.blocked) return;
     branch.blocked = false;

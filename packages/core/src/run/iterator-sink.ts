@@ -49,13 +49,13 @@ export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
     this.#begin = begin;
   }
 
-  /** @internal Binds the run this sink consumes. */
+  /** Binds the run this sink consumes. */
   attach(run: Run): void {
     this.#run = run;
     run.onSettle = () => this.#onSettle();
   }
 
-  /** @internal The run could not start (an already-aborted signal): fail with `reason`. */
+  /** The run could not start (an already-aborted signal): fail with `reason`. */
   refuse(reason: unknown): void {
     this.#settled = true;
     this.#failure = { error: reason };

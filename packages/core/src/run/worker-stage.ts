@@ -153,7 +153,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
 
   // ---- HookedStage -------------------------------------------------------------------
 
-  /** @internal `onStart` succeeded: calls may start (unless the run is already closing). */
+  /** `onStart` succeeded: calls may start (unless the run is already closing). */
   hooksReady(): void {
     if (this.run.closing) {
       this.checkFinished();
@@ -163,7 +163,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     this.#pump();
   }
 
-  /** @internal Finishes the stage (and runs `onDone`) once nothing is running or owed. */
+  /** Finishes the stage (and runs `onDone`) once nothing is running or owed. */
   checkFinished(): void {
     const hooks = this.#hooks;
     if (this.#finished || !hooks.called || hooks.pending || this.#busy > 0) return;
@@ -177,7 +177,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
 
   // ---- CallOwner (signals of untimed calls) -------------------------------------------
 
-  /** @internal A controller for one untimed call's `ctx.signal`, tracked until the call settles. */
+  /** A controller for one untimed call's `ctx.signal`, tracked until the call settles. */
   controllerFor(): AbortController {
     const controller = new AbortController();
     if (this.run.closing) controller.abort(this.run.reason);
@@ -185,7 +185,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     return controller;
   }
 
-  /** @internal */
+  /** The untimed call that got `controller` has settled. */
   releaseController(controller: AbortController): void {
     this.#liveControllers?.delete(controller);
   }
@@ -236,7 +236,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     whenSettled(result, pending.onOk, pending.onError);
   }
 
-  /** @internal A call's promise fulfilled. */
+  /** A call's promise fulfilled. */
   callFulfilled(slot: CallSlot, value: unknown): void {
     const item = slot.item!;
     if (this.run.closing) {
@@ -257,7 +257,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     this.#pump();
   }
 
-  /** @internal A call's promise rejected. */
+  /** A call's promise rejected. */
   callRejected(slot: CallSlot, error: unknown): void {
     this.#releaseSlot(slot);
     this.#busy--;
@@ -266,7 +266,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
   }
 
   /**
-   * @internal A call, or the wait for an expansion's next item, ran past `timeout`: abandon
+   * A call, or the wait for an expansion's next item, ran past `timeout`: abandon
    * it, then fail the run or drop the element (keeping an expansion's children so far).
    */
   callTimedOut(slot: CallSlot): void {
@@ -365,14 +365,14 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     expansion.open(result, kind);
   }
 
-  /** @internal Emits one child of an expansion; returns whether another may follow now. */
+  /** Emits one child of an expansion; returns whether another may follow now. */
   emitChild(child: Item): boolean {
     if (this.run.closing) return false;
     if (!this.out.push(child)) this.#downstreamFull = true;
     return !this.#downstreamFull && !this.run.closing;
   }
 
-  /** @internal An expansion produced all its children. */
+  /** An expansion produced all its children. */
   expansionDone(expansion: Expansion, parent: Item, count: number): void {
     this.#expansions?.delete(expansion);
     if (expansion.slot !== null) this.#releaseSlot(expansion.slot);
@@ -380,7 +380,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     if (!expansion.inline) this.#pump();
   }
 
-  /** @internal An expansion's iteration failed. */
+  /** An expansion's iteration failed. */
   expansionFailed(expansion: Expansion, error: unknown): void {
     this.#expansions?.delete(expansion);
     if (expansion.slot !== null) this.#releaseSlot(expansion.slot);
@@ -389,7 +389,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     if (!expansion.inline) this.checkFinished();
   }
 
-  /** @internal An expansion stopped by teardown has finished closing its iterator. */
+  /** An expansion stopped by teardown has finished closing its iterator. */
   expansionStopped(expansion: Expansion): void {
     if (expansion.slot !== null) this.#releaseSlot(expansion.slot);
     this.#busy--;

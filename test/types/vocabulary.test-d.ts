@@ -1,0 +1,42 @@
+/**
+ * The words core and dsl share are defined once, in core, and the dsl derives its own from
+ * them; these tests tie each pair, so adding a stage kind, a timeout policy, a context key or
+ * a stage option without updating the other side fails to compile.
+ */
+import { describe, expectTypeOf, it } from "vitest";
+import {
+  RESERVED_CONTEXT_KEYS,
+  STAGE_KINDS,
+  TIMEOUT_POLICIES,
+  type EngineContext as CoreEngineContext,
+  type HookInfo as CoreHookInfo,
+  type StageKind,
+  type StageSettings,
+  type TimeoutPolicy,
+} from "@sluice/core";
+import { stageOptionsSchema, type EngineContext, type HookInfo, type StageMethod, type StageOptions } from "@sluice/dsl";
+import type { z } from "zod";
+
+describe("one vocabulary for core and dsl", () => {
+  it("the dsl's stage methods are core's stage kinds", () => {
+    expectTypeOf<StageMethod>().toEqualTypeOf<StageKind>();
+    expectTypeOf<(typeof STAGE_KINDS)[number]>().toEqualTypeOf<StageKind>();
+  });
+
+  it("onTimeout takes exactly core's timeout policies, in the types and in the schema", () => {
+    expectTypeOf<NonNullable<StageOptions["onTimeout"]>>().toEqualTypeOf<TimeoutPolicy>();
+    expectTypeOf<NonNullable<z.infer<typeof stageOptionsSchema>["onTimeout"]>>().toEqualTypeOf<TimeoutPolicy>();
+    expectTypeOf<(typeof TIMEOUT_POLICIES)[number]>().toEqualTypeOf<StageSettings["onTimeout"]>();
+  });
+
+  it("the engine's ctx keys are the reserved context keys", () => {
+    expectTypeOf<keyof EngineContext>().toEqualTypeOf<(typeof RESERVED_CONTEXT_KEYS)[number]>();
+    expectTypeOf<EngineContext>().toEqualTypeOf<CoreEngineContext>();
+    expectTypeOf<HookInfo>().toEqualTypeOf<CoreHookInfo>();
+  });
+
+  it("the dsl's options, its schema and core's settings have the same keys", () => {
+    expectTypeOf<keyof StageOptions>().toEqualTypeOf<keyof StageSettings>();
+    expectTypeOf<keyof (typeof stageOptionsSchema)["shape"]>().toEqualTypeOf<keyof StageSettings>();
+  });
+});
