@@ -78,6 +78,22 @@ describe("a thenable that settles more than once: the first settlement wins", ()
     expect(probe.max).toBeLessThanOrEqual(2);
   });
 
+  it("subscribes once to a promise subclass whose then calls back twice", async () => {
+    class Twice<T> extends Promise<T> {
+      override then<A = T, B = never>(
+        ok?: ((value: T) => A | PromiseLike<A>) | null,
+        bad?: ((reason: unknown) => B | PromiseLike<B>) | null,
+      ): Promise<A | B> {
+        void super.then(ok, bad);
+        return super.then(ok, bad);
+      }
+    }
+    const probe = new ConcurrencyProbe();
+    const f = probe.wrap((x: number) => x);
+    const result = await pipe(() => range(10)).map((x) => Twice.resolve(x).then(f), { workers: 2 });
+    expect(sorted(result)).toEqual([...range(10)]);
+  });
+
   it("runs onDone's thenable once: the run waits for every other stage's onDone", async () => {
     let slowDone = false;
     const result = await pipe([1, 2])

@@ -17,12 +17,17 @@ const promiseThen = Promise.prototype.then as (
  * Subscribes to a thenable the way `await` does: through a native promise, so that only its
  * first settlement counts and a thenable that calls back twice (or throws from `then`) cannot
  * free a slot twice or run a hook's continuation twice (docs/design.md §12). A native promise
- * is used as it is; the builtin `then` keeps this call site the same for every thenable.
+ * (or subclass) is used as it is, with the builtin `then`, which settles once whatever `then`
+ * the instance or subclass may define; anything else is adopted by `Promise.resolve`.
  */
 export function whenSettled<T>(
   thenable: PromiseLike<T>,
   onFulfilled: (value: T) => void,
   onRejected: (error: unknown) => void,
 ): void {
-  promiseThen.call(Promise.resolve(thenable), onFulfilled as (value: never) => void, onRejected);
+  promiseThen.call(
+    thenable instanceof Promise ? thenable : Promise.resolve(thenable),
+    onFulfilled as (value: never) => void,
+    onRejected,
+  );
 }

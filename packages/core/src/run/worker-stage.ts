@@ -233,7 +233,15 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     const pending = slot ?? this.#takeSlot(item);
     pending.ctx = ctx;
     if (this.timeout !== undefined) pending.timer = setTimeout(pending.onTimeout, this.timeout);
-    whenSettled(result, pending.onOk, pending.onError);
+    try {
+      whenSettled(result, pending.onOk, pending.onError);
+    } catch (error) {
+      // A promise subclass whose constructor throws when `then` derives a promise from it.
+      this.#releaseSlot(pending);
+      this.#busy--;
+      this.run.fail(error);
+      this.checkFinished();
+    }
   }
 
   /** A call's promise fulfilled. */
