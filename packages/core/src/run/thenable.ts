@@ -7,27 +7,22 @@ export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
-const promiseThen = Promise.prototype.then as (
-  this: Promise<unknown>,
-  onFulfilled: (value: never) => void,
-  onRejected: (error: unknown) => void,
-) => Promise<unknown>;
-
 /**
  * Subscribes to a thenable the way `await` does: through a native promise, so that only its
  * first settlement counts and a thenable that calls back twice (or throws from `then`) cannot
- * free a slot twice or run a hook's continuation twice (docs/design.md §12). A native promise
- * (or subclass) is used as it is, with the builtin `then`, which settles once whatever `then`
- * the instance or subclass may define; anything else is adopted by `Promise.resolve`.
+ * free a slot twice or run a hook's continuation twice (docs/design.md §12). A plain native
+ * promise is used as it is (its builtin `then` settles once); anything else, promise
+ * subclasses with their own `then` included, is adopted by `Promise.resolve`, which calls
+ * that `then` once with one-shot resolving functions.
  */
 export function whenSettled<T>(
   thenable: PromiseLike<T>,
   onFulfilled: (value: T) => void,
   onRejected: (error: unknown) => void,
 ): void {
-  promiseThen.call(
-    thenable instanceof Promise ? thenable : Promise.resolve(thenable),
-    onFulfilled as (value: never) => void,
+  // A prototype check rather than instanceof: a subclass may override then.
+  (Object.getPrototypeOf(thenable) === Promise.prototype ? (thenable as Promise<T>) : Promise.resolve(thenable)).then(
+    onFulfilled,
     onRejected,
   );
 }
