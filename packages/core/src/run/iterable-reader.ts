@@ -1,7 +1,7 @@
 import { describeValue } from "../describe-value.js";
 import { ELEMENTS_PER_MACROTASK, scheduleMacrotask } from "./macrotask.js";
 import { anchorShape } from "./shape-anchors.js";
-import { isPromiseLike, whenSettled } from "./thenable.js";
+import { isPromiseLike, nativeThen, whenSettled } from "./thenable.js";
 
 type AnyIterator = Iterator<unknown> | AsyncIterator<unknown>;
 
@@ -192,7 +192,9 @@ export class IterableReader {
     }
     this.#host.readWaiting();
     // Odd iterators may return a plain result object instead of a promise: it is adopted alike.
-    whenSettled(next as PromiseLike<IteratorResult<unknown>>, this.#onNext, this.#onError);
+    const promise = next as Promise<IteratorResult<unknown>>;
+    if (isPromiseLike(promise) && promise.then === nativeThen) promise.then(this.#onNext, this.#onError);
+    else whenSettled(promise, this.#onNext, this.#onError);
   }
 
   get #onNext(): (result: IteratorResult<unknown>) => void {

@@ -7,22 +7,22 @@ export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
+/** The builtin `then`: a promise that has it settles its callbacks at most once. */
+export const nativeThen: unknown = Promise.prototype.then;
+
 /**
  * Subscribes to a thenable the way `await` does: through a native promise, so that only its
  * first settlement counts and a thenable that calls back twice (or throws from `then`) cannot
- * free a slot twice or run a hook's continuation twice (docs/design.md §12). A plain native
- * promise is used as it is (its builtin `then` settles once); anything else, promise
- * subclasses with their own `then` included, is adopted by `Promise.resolve`, which calls
- * that `then` once with one-shot resolving functions.
+ * free a slot twice or run a hook's continuation twice (docs/design.md §12). A promise whose
+ * `then` is the builtin one is used as it is; anything else (a foreign thenable, a promise
+ * subclass or instance with its own `then`) is adopted by `Promise.resolve`, which calls that
+ * `then` once with one-shot resolving functions. Hot paths inline the first test, so that
+ * this function's call sites stay monomorphic (docs/design.md §14).
  */
 export function whenSettled<T>(
   thenable: PromiseLike<T>,
   onFulfilled: (value: T) => void,
   onRejected: (error: unknown) => void,
 ): void {
-  // A prototype check rather than instanceof: a subclass may override then.
-  (Object.getPrototypeOf(thenable) === Promise.prototype ? (thenable as Promise<T>) : Promise.resolve(thenable)).then(
-    onFulfilled,
-    onRejected,
-  );
+  (thenable.then === nativeThen ? thenable : Promise.resolve(thenable)).then(onFulfilled, onRejected);
 }

@@ -13,7 +13,7 @@ import { Run, type RunPart } from "./run.js";
 import { anchorShape } from "./shape-anchors.js";
 import { StageHooks, type HookedStage } from "./stage-hooks.js";
 import { CallContext, type CallOwner } from "./stage-info.js";
-import { isPromiseLike, whenSettled } from "./thenable.js";
+import { isPromiseLike, nativeThen, whenSettled } from "./thenable.js";
 
 type Fn = (value: unknown, ctx: unknown) => unknown;
 
@@ -234,9 +234,11 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     pending.ctx = ctx;
     if (this.timeout !== undefined) pending.timer = setTimeout(pending.onTimeout, this.timeout);
     try {
-      whenSettled(result, pending.onOk, pending.onError);
+      // The common case inline: a native promise settles once, so it needs no adoption.
+      if (result.then === nativeThen) result.then(pending.onOk, pending.onError);
+      else whenSettled(result, pending.onOk, pending.onError);
     } catch (error) {
-      // A promise subclass whose constructor throws when `then` derives a promise from it.
+      // A non-promise that inherits the builtin then, or a species constructor that throws.
       this.#releaseSlot(pending);
       this.#busy--;
       this.run.fail(error);
