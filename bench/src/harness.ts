@@ -107,9 +107,9 @@ export function hasGc(): boolean {
  * Runs every system `warmups` times, then `rounds` timed rounds. Round `r` starts with
  * system `r mod n` and goes round, so each system is measured in every position and a slow
  * phase of the shared machine, or a GC of garbage another system left, hits all of them
- * alike. Between runs the harness yields one macrotask; it forces a full GC only with
- * `gcBetweenRuns`, because `global.gc()` itself changes how V8 treats the code that runs
- * after it (docs/benchmarks.md, "forced GC"). Every system's checksum must equal the
+ * alike. Between runs the harness lets the event loop go idle (`settle`); it forces a full
+ * GC only with `gcBetweenRuns`, because `global.gc()` itself changes how V8 treats the code
+ * that runs after it (docs/benchmarks.md, "forced GC"). Every system's checksum must equal the
  * reference's: a system that skips work is a bench bug, not a fast system.
  */
 export async function runTimed(scenario: TimedScenario, mode: Mode, filter: RunFilter): Promise<ScenarioResult> {
@@ -177,9 +177,19 @@ export async function runTimed(scenario: TimedScenario, mode: Mode, filter: RunF
   };
 }
 
-/** Lets timers and I/O left over from the previous run fire before the next is timed. */
-function settle(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+/**
+ * Lets timers, I/O and tasks left over from the previous run fire before the next is timed:
+ * turns the event loop until it comes back promptly a few times in a row. One turn is not
+ * enough: a library can leave hundreds of milliseconds of queued work behind its promise
+ * (issue 16: Effect's scheduler), which the next system would otherwise pay for at its first
+ * yield to the event loop, while a system that never yields would not.
+ */
+async function settle(): Promise<void> {
+  for (let quick = 0, turns = 0; quick < 3 && turns < 1_000; turns++) {
+    const start = performance.now();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    quick = performance.now() - start < 1 ? quick + 1 : 0;
+  }
 }
 
 // ---- statistics ------------------------------------------------------------------------
