@@ -1,5 +1,5 @@
 import { describeValue } from "../describe-value.js";
-import { ELEMENTS_PER_MACROTASK, scheduleMacrotask } from "./macrotask.js";
+import { ELEMENTS_PER_MACROTASK, noteTurn, scheduleMacrotask, shouldYield } from "./macrotask.js";
 import { anchorShape } from "./shape-anchors.js";
 import { isPromiseLike, nativeThen, whenSettled } from "./thenable.js";
 
@@ -34,9 +34,10 @@ export function readableKind(value: unknown): ReadableKind | undefined {
 
 /**
  * The one reader of arrays, sync iterators and async iterators, shared by the source stage
- * and flatMap expansions (docs/design.md §7). It reads while its host accepts values; hands
- * the event loop a macrotask every {@link ELEMENTS_PER_MACROTASK} values, whether they came
- * synchronously or from promises that never wait on real work; keeps one async `next()` in
+ * and flatMap expansions (docs/design.md §7). It reads while its host accepts values; every
+ * {@link ELEMENTS_PER_MACROTASK} values, whether they came synchronously or from promises that
+ * never wait on real work, it yields a macrotask if the event loop has been kept from turning
+ * for too long (`shouldYield`); keeps one async `next()` in
  * flight; and on teardown calls `return()`, deferred until a sync generator has stopped
  * executing (calling it from inside the generator's own code would throw and skip its `finally`).
  */
@@ -139,8 +140,11 @@ export class IterableReader {
     const array = this.#array;
     for (;;) {
       if (++this.#sinceYield > ELEMENTS_PER_MACROTASK) {
-        this.#yield();
-        return;
+        this.#sinceYield = 0;
+        if (shouldYield()) {
+          this.#yield();
+          return;
+        }
       }
       let value: unknown;
       if (array !== null) {
@@ -219,10 +223,10 @@ export class IterableReader {
 
   /** Lets timers, I/O and a caller's abort run between long stretches without a real wait. */
   #yield(): void {
-    this.#sinceYield = 0;
     this.#yielding = true;
     scheduleMacrotask(
       (this.#afterYieldFn ??= () => {
+        noteTurn();
         this.#yielding = false;
         this.#read();
       }),
