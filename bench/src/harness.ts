@@ -91,6 +91,8 @@ export interface RunFilter {
   readonly solo: boolean;
   /** A full GC before every timed run (off by default: see docs/benchmarks.md, "forced GC"). */
   readonly gcBetweenRuns: boolean;
+  /** Runs before every timed run, outside the timed window (busy mode's neighbour). */
+  readonly beforeRun?: () => Promise<void>;
   readonly log: (line: string) => void;
 }
 
@@ -148,6 +150,7 @@ export async function runTimed(scenario: TimedScenario, mode: Mode, filter: RunF
         times.get(system)!.push(Number.NaN);
         continue;
       }
+      if (filter.beforeRun !== undefined) await filter.beforeRun();
       if (filter.gcBetweenRuns) forceGc();
       await settle();
       const start = performance.now();

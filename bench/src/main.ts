@@ -1,11 +1,12 @@
 /**
- * `pnpm bench [--smoke | --full] [--sweep] [--only A,B,...] [--systems name,...] [--solo] [--ix] [--gc-between-runs] [--out file]`
+ * `pnpm bench [--smoke | --full] [--sweep | --busy] [--only A,B,...] [--systems name,...] [--solo] [--ix] [--gc-between-runs] [--out file]`
  *
  * Runs the scenarios of issue 4 in one process and prints markdown tables of ratios (medians
  * of interleaved rounds after warm-up, with the spread of the rounds). The default is the
  * quick mode (about a minute); `--full` is the real run; `--smoke` runs every scenario tiny so
  * CI can check the bench still works, without judging its numbers. `--sweep` runs the
- * maxsize sweep instead of the scenarios. Progress goes to stderr, tables to stdout.
+ * maxsize sweep instead of the scenarios; `--busy` times sluice and the worker pool in A, C, C2
+ * and E alone and then beside a noisy neighbour (busy.ts). Progress goes to stderr, tables to stdout.
  *
  * `--systems sluice --solo` runs only the named systems (for `node --cpu-prof`); `--ix` adds
  * IxJS to scenario A (about 30 s a run); `--gc-between-runs` forces a full GC before every
@@ -30,11 +31,13 @@ import { scenarioB } from "./scenario-b-io.js";
 import { scenarioC, scenarioC2 } from "./scenario-c-ordered.js";
 import { formatMemory, runMemory } from "./scenario-d-memory.js";
 import { scenarioE } from "./scenario-e-small-runs.js";
+import { runBusy } from "./busy.js";
 import { runSweep } from "./sweep.js";
 
 interface Args {
   mode: Mode;
   sweep: boolean;
+  busy: boolean;
   only: string[];
   systems: string[];
   out: string | undefined;
@@ -48,6 +51,7 @@ function parseArgs(argv: readonly string[]): Args {
   const args: Args = {
     mode: MODES.quick,
     sweep: false,
+    busy: false,
     only: [],
     systems: [],
     out: undefined,
@@ -77,6 +81,9 @@ function parseArgs(argv: readonly string[]): Args {
       case "--sweep":
         args.sweep = true;
         break;
+      case "--busy":
+        args.busy = true;
+        break;
       case "--ix":
         args.ix = true;
         break;
@@ -98,7 +105,7 @@ function parseArgs(argv: readonly string[]): Args {
       case "--help":
       case "-h":
         process.stdout.write(
-          "pnpm bench [--smoke | --quick | --full] [--sweep] [--only A,B,C,D,E] [--systems sluice,...] [--solo] [--ix] [--gc-between-runs] [--out report.md]\n",
+          "pnpm bench [--smoke | --quick | --full] [--sweep | --busy] [--only A,B,C,D,E] [--systems sluice,...] [--solo] [--ix] [--gc-between-runs] [--out report.md]\n",
         );
         process.exit(0);
       default:
@@ -130,7 +137,7 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   if (!hasGc()) log("warning: run with node --expose-gc (as pnpm bench does); without it GC is not forced between runs and D cannot run");
   const started = Date.now();
-  const sections: string[] = [`## sluice bench (${args.sweep ? "maxsize sweep, " : ""}${args.mode.name} mode)`, "", machine(), ""];
+  const sections: string[] = [`## sluice bench (${args.sweep ? "maxsize sweep, " : args.busy ? "busy process, " : ""}${args.mode.name} mode)`, "", machine(), ""];
   const emit = (text: string) => {
     sections.push(text, "");
     process.stdout.write(`${text}\n\n`);
@@ -139,6 +146,15 @@ async function main(): Promise<void> {
 
   if (args.sweep) {
     emit(await runSweep(args.mode, log));
+  } else if (args.busy) {
+    const wants = (id: string) => args.only.length === 0 || args.only.includes(id);
+    const busyScenarios: [string, () => TimedScenario][] = [
+      ["A", () => scenarioA(args.mode, { withIx: false })],
+      ["C", () => scenarioC(args.mode)],
+      ["C2", () => scenarioC2(args.mode)],
+      ["E", () => scenarioE(args.mode)],
+    ];
+    emit(await runBusy(busyScenarios.filter(([id]) => wants(id)), args.mode, log));
   } else {
     const wants = (id: string) => args.only.length === 0 || args.only.includes(id);
     const outcomes: (TargetOutcome & { scenario: string })[] = [];
