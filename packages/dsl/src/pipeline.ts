@@ -293,6 +293,44 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
   }
 
   /**
+   * A WHATWG `ReadableStream` over a new run. It pulls: the run starts on the first read,
+   * and the stream asks the pipeline for an element only when a reader asks the stream (no
+   * queue of its own, `highWaterMark` 0), so backpressure reaches the source. Cancelling the
+   * stream tears the run down and settles once every in-flight call and `onDone` has; a
+   * failed run errors the stream with the run's error object itself.
+   *
+   * @param options - `signal`: aborting it tears the run down and errors the stream with its reason
+   * @example
+   * ```ts
+   * // NDJSON from a server: bytes, one JSON document per line.
+   * const body = pipe(ids)
+   *   .map(fetchUser, { workers: 8 })
+   *   .map((user) => `${JSON.stringify(user)}\n`)
+   *   .toReadableStream()
+   *   .pipeThrough(new TextEncoderStream());
+   * return new Response(body, { headers: { "content-type": "application/x-ndjson" } });
+   * ```
+   */
+  toReadableStream(options: RunOptions = NO_RUN_OPTIONS): ReadableStream<T> {
+    const checked = checkRunOptions("toReadableStream", options);
+    let iterator: AsyncIterableIterator<unknown> | undefined;
+    return new ReadableStream<T>(
+      {
+        pull: async (controller) => {
+          iterator ??= iterate(this.#graph.node, checked);
+          const result = await iterator.next();
+          if (result.done === true) controller.close();
+          else controller.enqueue(result.value as T);
+        },
+        cancel: async () => {
+          await iterator?.return?.();
+        },
+      },
+      { highWaterMark: 0 },
+    );
+  }
+
+  /**
    * `for await (const x of pipeline)`: each element as soon as it is ready.
    *
    * @example

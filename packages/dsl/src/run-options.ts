@@ -19,7 +19,7 @@ export const NO_RUN_OPTIONS: RunOptions = Object.freeze({});
  * anything); throws an `OptionsError` such as `toArray(): options.signal must be an
  * AbortSignal (received "nope")`.
  */
-export function checkRunOptions(method: "toArray" | "run" | "iterate", options: unknown): RunOptions {
+export function checkRunOptions(method: "toArray" | "run" | "iterate" | "toReadableStream", options: unknown): RunOptions {
   if (options === NO_RUN_OPTIONS) return NO_RUN_OPTIONS;
   const parsed = runOptionsSchema.safeParse(checkObject(method, options));
   if (!parsed.success) throw optionsError(method, options as Record<string, unknown>, parsed.error.issues[0]!, ALLOWED);
