@@ -7,6 +7,7 @@
  * @module @sluice/core
  */
 export { BoundedQueue } from "./bounded-queue.js";
+export { createBatchNode, isBatchNode, type BatchNode } from "./nodes/batch-node.js";
 export { RESERVED_CONTEXT_KEYS, type EngineContext, type HookInfo } from "./context.js";
 export { describeValue } from "./describe-value.js";
 export { OptionsError, TimeoutError } from "./errors.js";

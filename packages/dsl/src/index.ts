@@ -19,8 +19,9 @@ export { OptionsError, TimeoutError, defaultMaxsize, type RunOptions, type Timeo
 export { concat } from "./concat.js";
 export type { Context, EngineContext, HookInfo } from "./context.js";
 export type { Operator } from "./operator.js";
-export { each, filter, flatMap, map, ordered } from "./operators.js";
+export type { BatchOptions } from "./batch-options.js";
+export { batch, each, filter, flat, flatMap, map, ordered } from "./operators.js";
 export { pipe } from "./pipe.js";
-export { Pipeline, type FlatMapResult } from "./pipeline.js";
+export { Pipeline, type FlatElement, type FlatMapResult } from "./pipeline.js";
 export type { ElementOf, IterableSource, Source } from "./source.js";
 export { stageOptionsSchema, type HookContext, type NotThenable, type StageFn, type StageMethod, type StageOptions } from "./stage-options.js";

@@ -1,5 +1,6 @@
 import type { Context } from "./context.js";
 import type { Operator } from "./operator.js";
+import { resolveBatch, type BatchOptions } from "./batch-options.js";
 import type { FlatMapResult, Pipeline } from "./pipeline.js";
 import { resolveStage, type HookContext, type StageFn, type StageOptions } from "./stage-options.js";
 
@@ -96,4 +97,32 @@ export function each<T, C extends HookContext = {}>(
  */
 export function ordered<T>(): Operator<T, T> {
   return (pipeline: Pipeline<T>) => pipeline.ordered();
+}
+
+/**
+ * The operator form of {@link Pipeline.batch}: arrays of up to `size` elements, emitted when
+ * full or `maxWait` ms after their first element.
+ *
+ * @param size - elements per batch at most: an integer >= 1
+ * @param options - `maxWait`: milliseconds a partial batch may wait for more
+ * @example
+ * ```ts
+ * await pipe(rows, batch(500, { maxWait: 100 }), each((chunk: Row[]) => db.insertMany(chunk))).run();
+ * ```
+ */
+export function batch<T>(size: number, options?: BatchOptions): Operator<T, T[]> {
+  resolveBatch(size, options);
+  return (pipeline) => pipeline.batch(size, options);
+}
+
+/**
+ * The operator form of {@link Pipeline.flat}: each item of each array element, streaming.
+ *
+ * @example
+ * ```ts
+ * const ids = await pipe(pages, map(fetchPageOfIds), flat<string>());
+ * ```
+ */
+export function flat<T>(): Operator<T[], T> {
+  return (pipeline) => pipeline.flat() as Pipeline<T>;
 }

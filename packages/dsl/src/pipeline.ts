@@ -1,5 +1,6 @@
 import {
   collect,
+  createBatchNode,
   createOrderedNode,
   createStageNode,
   describeValue,
@@ -9,6 +10,7 @@ import {
   type StageKind,
 } from "@sluice/core";
 import { NO_RUN_OPTIONS, checkRunOptions } from "./run-options.js";
+import { resolveBatch, type BatchOptions } from "./batch-options.js";
 import { Graph, registerGraphReader } from "./graph.js";
 import { resolveStage, type HookContext, type StageFn, type StageOptions } from "./stage-options.js";
 import type { Context } from "./context.js";
@@ -24,6 +26,18 @@ import type { Operator } from "./operator.js";
  * ```
  */
 export type FlatMapResult<U> = Iterable<U> | AsyncIterable<U> | PromiseLike<Iterable<U> | AsyncIterable<U>>;
+
+/**
+ * The element type of `flat()`'s output: the items of an array (or other iterable) element type.
+ *
+ * @example
+ * ```ts
+ * type N = FlatElement<number[]>; // number
+ * ```
+ */
+export type FlatElement<T> = T extends readonly (infer U)[] ? U : T extends Iterable<infer U> ? (T extends string ? never : U) : never;
+
+const identity = (value: unknown): unknown => value;
 
 /**
  * An immutable, lazy description of a concurrent pipeline whose elements have type `T`.
@@ -134,6 +148,40 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
    */
   ordered(): Pipeline<T> {
     return new Pipeline(new Graph(createOrderedNode(this.#graph.node), this.#graph.depth));
+  }
+
+  /**
+   * Groups elements into arrays of up to `size`, in arrival order: a batch is emitted when
+   * full, or `maxWait` ms after its first element arrived; never empty; the last, partial
+   * batch at the end. It holds at most `size` elements plus one batch that downstream has
+   * not taken yet. Batch `k` has index path `[k]`; put `ordered()` before it for batches in
+   * source order.
+   *
+   * @param size - elements per batch at most: an integer >= 1
+   * @param options - `maxWait`: milliseconds a partial batch may wait for more
+   * @example
+   * ```ts
+   * await pipe(rows).batch(500, { maxWait: 100 }).each((chunk) => db.insertMany(chunk), { workers: 2 }).run();
+   * ```
+   */
+  batch(size: number, options?: BatchOptions): Pipeline<T[]> {
+    const { size: checked, maxWait } = resolveBatch(size, options);
+    return new Pipeline(new Graph(createBatchNode(this.#graph.node, checked, maxWait), this.#graph.depth));
+  }
+
+  /**
+   * Un-batches: emits each item of each array element, streaming (the inverse of {@link batch}).
+   * Item `i` of element `[k]` has index path `[k, i]`.
+   *
+   * @example
+   * ```ts
+   * const ids = await pipe(pages).map(fetchPageOfIds, { workers: 4 }).flat(); // string[][] -> string[]
+   * ```
+   */
+  flat(): Pipeline<FlatElement<T>> {
+    const depth = this.#graph.depth + 1;
+    const settings = resolveStage("flatMap", identity, { name: `flat#${depth}` }, depth);
+    return new Pipeline(new Graph(createStageNode("flatMap", this.#graph.node, identity as StageFunction, settings), depth));
   }
 
   /**

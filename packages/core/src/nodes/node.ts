@@ -1,3 +1,4 @@
+import type { BatchNode } from "./batch-node.js";
 import type { ConcatNode } from "./concat-node.js";
 import type { OrderedNode } from "./ordered-node.js";
 import type { SourceNode } from "./source-node.js";
@@ -13,7 +14,7 @@ import type { StageNode } from "./stage-node.js";
  * }
  * ```
  */
-export type Node = SourceNode | StageNode | OrderedNode | ConcatNode;
+export type Node = SourceNode | StageNode | OrderedNode | ConcatNode | BatchNode;
 
 /**
  * The nodes `node` reads from, in order.

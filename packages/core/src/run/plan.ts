@@ -1,5 +1,6 @@
 import { inputsOf, type Node } from "../nodes/node.js";
 import { defaultMaxsize } from "../nodes/stage-settings.js";
+import { BatchStage } from "./batch-stage.js";
 import { ConcatStage } from "./concat-stage.js";
 import { FanOut } from "./fan-out.js";
 import type { Producer, Receiver } from "./flow.js";
@@ -43,7 +44,8 @@ function visit(facts: Map<Node, NodeFacts>, node: Node, markers: boolean): void 
     return;
   }
   facts.set(node, new NodeFacts(markers));
-  const childMarkers = markers || node.kind === "ordered";
+  // ordered() needs its input's markers; batch() starts fresh index paths and needs none.
+  const childMarkers = node.kind === "ordered" ? true : node.kind === "batch" ? false : markers;
   for (const input of inputsOf(node)) visit(facts, input, childMarkers);
 }
 
@@ -51,6 +53,7 @@ function requireMarkers(facts: Map<Node, NodeFacts>, node: Node): void {
   const known = facts.get(node)!;
   if (known.markers) return;
   known.markers = true;
+  if (node.kind === "batch") return;
   for (const input of inputsOf(node)) requireMarkers(facts, input);
 }
 
@@ -73,6 +76,9 @@ export function consumerCapacity(root: Node): number {
     case "flatMap":
     case "each":
       return node.settings.maxsize;
+    case "batch":
+      // One batch waiting for the consumer, the "one batch downstream" of docs/behaviour.md §4.
+      return 1;
     default:
       return defaultMaxsize(1);
   }
@@ -116,6 +122,13 @@ class Builder {
         const stage = new OrderedStage(this.run, markers);
         stage.out = out;
         stage.upstream = this.build(node.input, stage, true);
+        return stage;
+      }
+      case "batch": {
+        const stage = new BatchStage(this.run, node, markers);
+        stage.out = out;
+        this.run.addPart(stage, false);
+        stage.upstream = this.build(node.input, stage, false);
         return stage;
       }
       case "concat": {

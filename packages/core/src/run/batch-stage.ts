@@ -1,0 +1,146 @@
+import { createBatchNode, type BatchNode } from "../nodes/batch-node.js";
+import { createSourceNode } from "../nodes/source-node.js";
+import type { Producer, Receiver } from "./flow.js";
+import { END, Item, VALUE } from "./item.js";
+import { Run, type RunPart } from "./run.js";
+import { anchorShape } from "./shape-anchors.js";
+
+const NO_VALUES: readonly unknown[] = Object.freeze([]);
+
+/**
+ * `batch(size, { maxWait })`: collects elements into arrays in arrival order and emits one
+ * when it is full or `maxWait` ms after its first element, never an empty one, and the last
+ * partial one at the end. Memory: the batch being filled plus at most one full batch waiting
+ * for downstream; with both, it refuses input (backpressure). Batches get fresh index paths
+ * `[k]` (behind a concat, with its prefix): ordering restarts here, so the markers of the
+ * input are not needed and not forwarded (docs/design.md §8).
+ */
+export class BatchStage implements Receiver, Producer, RunPart {
+  out!: Receiver;
+  upstream!: Producer;
+  nextPart: RunPart | null = null;
+
+  readonly #run: Run;
+  readonly #size: number;
+  readonly #maxWait: number | undefined;
+  /** Whether an `ordered()` downstream needs the end marker. */
+  readonly #markers: boolean;
+  /** The batch being filled; its `maxWait` timer runs while it is not empty. */
+  #current: unknown[] | null = null;
+  /** A batch ready while downstream was full: pushed on `resume()`. */
+  #held: unknown[] | null = null;
+  /** The current batch reached `maxWait` while another was held: it goes right after. */
+  #due = false;
+  #downstreamFull = false;
+  #upstreamPaused = false;
+  #inputEnded = false;
+  #finished = false;
+  #count = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  #onTimerFn: (() => void) | null = null;
+
+  constructor(run: Run, node: BatchNode, markers: boolean) {
+    this.#run = run;
+    this.#size = node.size;
+    this.#maxWait = node.maxWait;
+    this.#markers = markers;
+  }
+
+  // ---- Receiver ----------------------------------------------------------------------
+
+  push(item: Item): boolean {
+    if (this.#run.closing) return false;
+    if (item.mark !== VALUE) return true;
+    let current = this.#current;
+    if (current === null) {
+      // A slice, not a literal: batches outlive their run's bookkeeping (docs/design.md §14).
+      current = this.#current = NO_VALUES.slice();
+      if (this.#maxWait !== undefined) this.#timer = setTimeout((this.#onTimerFn ??= () => this.#timedOut()), this.#maxWait);
+    }
+    current.push(item.value);
+    if (current.length >= this.#size) this.#release();
+    if (this.#current === null || this.#current.length < this.#size) return true;
+    // A full batch held and another full: wait for downstream.
+    this.#upstreamPaused = true;
+    return false;
+  }
+
+  end(): void {
+    this.#inputEnded = true;
+    this.#finishIfDone();
+  }
+
+  // ---- Producer ----------------------------------------------------------------------
+
+  resume(): void {
+    if (this.#run.closing) return;
+    this.#downstreamFull = false;
+    const held = this.#held;
+    if (held !== null) {
+      this.#held = null;
+      this.#emit(held);
+    }
+    const current = this.#current;
+    if (current !== null && (this.#due || current.length >= this.#size)) this.#release();
+    if (this.#finishIfDone()) return;
+    if (this.#upstreamPaused && (this.#current === null || this.#current.length < this.#size)) {
+      this.#upstreamPaused = false;
+      this.upstream.resume();
+    }
+  }
+
+  // ---- RunPart -----------------------------------------------------------------------
+
+  start(): void {}
+
+  close(): void {
+    clearTimeout(this.#timer);
+    this.#current = null;
+    this.#held = null;
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#run.partDone();
+  }
+
+  // ---- batches -----------------------------------------------------------------------
+
+  /** The current batch is ready: push it, or hold it while downstream is full (one at most). */
+  #release(): void {
+    const batch = this.#current!;
+    if (this.#held !== null) {
+      this.#due = true;
+      return;
+    }
+    clearTimeout(this.#timer);
+    this.#current = null;
+    this.#due = false;
+    if (this.#downstreamFull) this.#held = batch;
+    else this.#emit(batch);
+  }
+
+  #emit(batch: unknown[]): void {
+    if (!this.out.push(new Item(batch, this.#count++, null, null, VALUE))) this.#downstreamFull = true;
+  }
+
+  #timedOut(): void {
+    this.#timer = undefined;
+    if (this.#run.closing || this.#current === null) return;
+    this.#release();
+    this.#finishIfDone();
+  }
+
+  /** Ends downstream once the input has ended and every batch has gone; returns whether it did. */
+  #finishIfDone(): boolean {
+    if (!this.#inputEnded || this.#finished || this.#run.closing) return false;
+    if (this.#current !== null) this.#release();
+    if (this.#held !== null || this.#current !== null) return false;
+    this.#finished = true;
+    if (this.#markers) this.out.push(new Item(this.#count, -1, null, null, END));
+    this.out.end();
+    this.#run.partDone();
+    return true;
+  }
+}
+
+// Keep the hidden classes of these per-run objects alive (see shape-anchors.ts).
+anchorShape(new BatchStage(new Run(undefined), createBatchNode(createSourceNode([]), 1, undefined), false));

@@ -1,0 +1,36 @@
+import { OptionsError, describeValue } from "@sluice/core";
+import { z } from "zod";
+import { checkObject, optionsError } from "./options-error.js";
+
+/**
+ * Options of `batch(size, options)`.
+ *
+ * @example
+ * ```ts
+ * const options: BatchOptions = { maxWait: 50 }; // emit a partial batch 50 ms after its first element
+ * await pipe(rows).batch(100, options).each(insertMany).run();
+ * ```
+ */
+export interface BatchOptions {
+  /** Milliseconds a batch may wait for more elements after its first arrived (> 0). Default: no limit. */
+  readonly maxWait?: number;
+}
+
+const batchOptionsSchema = z.strictObject({
+  maxWait: z.number().positive().max(2_147_483_647).optional(),
+});
+
+const ALLOWED: Readonly<Record<keyof BatchOptions, string>> = {
+  maxWait: "a number of milliseconds > 0 (at most 2147483647)",
+};
+
+/** The validated `size` and `maxWait` of a `batch()` call; throws an `OptionsError` otherwise. */
+export function resolveBatch(size: unknown, options: unknown): { size: number; maxWait: number | undefined } {
+  if (typeof size !== "number" || !Number.isInteger(size) || size < 1) {
+    throw new OptionsError(`batch(): size must be an integer >= 1 (received ${describeValue(size)})`);
+  }
+  if (options === undefined) return { size, maxWait: undefined };
+  const parsed = batchOptionsSchema.safeParse(checkObject("batch", options));
+  if (!parsed.success) throw optionsError("batch", options as Record<string, unknown>, parsed.error.issues[0]!, ALLOWED);
+  return { size, maxWait: parsed.data.maxWait };
+}
