@@ -3,7 +3,7 @@ import { OptionsError, defaultMaxsize, each, filter, flatMap, map, pipe } from "
 
 type Method = "map" | "filter" | "flatMap" | "each";
 const methods: readonly Method[] = ["map", "filter", "flatMap", "each"];
-const OPTION_LIST = "workers, maxsize, timeout, onTimeout, name, onStart, onDone";
+const OPTION_LIST = "workers, maxsize, timeout, onTimeout, name, onStart, onDone, rateLimit";
 
 /** Builds a stage with `method` as a pipeline method. */
 function viaMethod(method: Method, f: unknown, options: unknown): unknown {

@@ -37,6 +37,7 @@ function settings(overrides: Partial<StageSettings> = {}): StageSettings {
     maxsize: defaultMaxsize(workers),
     timeout: undefined,
     onTimeout: "error",
+    rateLimit: undefined,
     onStart: undefined,
     onDone: undefined,
     ...overrides,

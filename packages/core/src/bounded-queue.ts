@@ -48,6 +48,21 @@ export class BoundedQueue<T> {
     return value;
   }
 
+  /** The front element without removing it, or `undefined` when empty. */
+  peek(): T | undefined {
+    return this.#length === 0 ? undefined : this.#buffer[this.#head];
+  }
+
+  /** Removes and returns the back element (the one pushed last), or `undefined` when empty. */
+  pop(): T | undefined {
+    if (this.#length === 0) return undefined;
+    this.#length--;
+    const at = (this.#head + this.#length) & this.#mask;
+    const value = this.#buffer[at];
+    this.#buffer[at] = undefined;
+    return value;
+  }
+
   /** Removes every element. */
   clear(): void {
     this.#buffer.fill(undefined);

@@ -10,6 +10,7 @@ export { BoundedQueue } from "./bounded-queue.js";
 export { createBatchNode, isBatchNode, type BatchNode } from "./nodes/batch-node.js";
 export { RESERVED_CONTEXT_KEYS, type EngineContext, type HookInfo } from "./context.js";
 export { describeValue } from "./describe-value.js";
+export { RateLimiter, type RateWaiter } from "./rate-limiter.js";
 export { OptionsError, TimeoutError } from "./errors.js";
 export { createConcatNode, isConcatNode, type ConcatNode } from "./nodes/concat-node.js";
 export { inputsOf, type Node } from "./nodes/node.js";
@@ -18,6 +19,7 @@ export { createSourceNode, isSourceLike, isSourceNode, type SourceNode } from ".
 export {
   TIMEOUT_POLICIES,
   defaultMaxsize,
+  type RateLimitWindow,
   type StageFunction,
   type StageSettings,
   type TimeoutPolicy,

@@ -15,7 +15,8 @@
  * @packageDocumentation
  * @module @sluice/dsl
  */
-export { OptionsError, TimeoutError, defaultMaxsize, type RunOptions, type TimeoutPolicy } from "@sluice/core";
+export { OptionsError, RateLimiter, TimeoutError, defaultMaxsize, type RateLimitWindow, type RateWaiter, type RunOptions, type TimeoutPolicy } from "@sluice/core";
+export { rateLimiter } from "./rate-limiter.js";
 export { concat } from "./concat.js";
 export type { Context, EngineContext, HookInfo } from "./context.js";
 export type { Operator } from "./operator.js";

@@ -1,8 +1,10 @@
 import {
   OptionsError,
+  RateLimiter,
   TIMEOUT_POLICIES,
   defaultMaxsize,
   describeValue,
+  type RateLimitWindow,
   type StageKind,
   type StageSettings,
   type TimeoutPolicy,
@@ -76,6 +78,13 @@ export interface StageOptions<C extends HookContext = {}> {
   readonly onStart?: (info: HookInfo) => (C & NotThenable) | PromiseLike<C> | void | PromiseLike<void>;
   /** Called exactly once per stage per run after its calls have settled, on success, error and cancellation alike. Runs only if `onStart` (when given) succeeded. */
   readonly onDone?: (ctx: C & HookInfo) => unknown;
+  /**
+   * At most `limit` call starts in any rolling `interval` ms: `{ limit, interval }` for a limit
+   * of this stage's own (per run), or a {@link RateLimiter} from `rateLimiter()` shared with
+   * other stages, pipelines and runs. Waiting elements stay in the stage's queue (backpressure);
+   * the wait is not part of `timeout`. Default: none.
+   */
+  readonly rateLimit?: RateLimitWindow | RateLimiter;
 }
 
 /**
@@ -101,6 +110,14 @@ export type StageMethod = StageKind;
 
 const isFunction = (value: unknown): value is (...args: never[]) => unknown => typeof value === "function";
 
+/** A `{ limit, interval }` rate limit. */
+export const rateLimitWindowSchema = z.strictObject({
+  /** Checks {@link RateLimitWindow.limit}. */
+  limit: z.number().int().min(1),
+  /** Checks {@link RateLimitWindow.interval}. */
+  interval: z.number().positive().max(2_147_483_647),
+});
+
 /**
  * The zod schema every stage's options are validated with.
  *
@@ -125,6 +142,11 @@ export const stageOptionsSchema = z.strictObject({
   onStart: z.custom<(info: HookInfo) => unknown>(isFunction).optional(),
   /** Checks {@link StageOptions.onDone}. */
   onDone: z.custom<(info: HookInfo) => unknown>(isFunction).optional(),
+  /** Checks {@link StageOptions.rateLimit}. */
+  rateLimit: z
+    // The limiter first: it has limit and interval too, and must stay the same object, shared.
+    .union([z.custom<RateLimiter>((value) => value instanceof RateLimiter), rateLimitWindowSchema])
+    .optional(),
 });
 
 const NO_OPTIONS: z.infer<typeof stageOptionsSchema> = Object.freeze({});
@@ -138,6 +160,7 @@ const ALLOWED: Readonly<Record<keyof z.infer<typeof stageOptionsSchema>, string>
   name: "a non-empty string",
   onStart: "a function",
   onDone: "a function",
+  rateLimit: "{ limit: an integer >= 1, interval: milliseconds > 0 } or a RateLimiter",
 };
 
 /**
@@ -167,6 +190,7 @@ class ResolvedSettings implements StageSettings {
   readonly onTimeout: TimeoutPolicy;
   readonly onStart: ((info: HookInfo) => unknown) | undefined;
   readonly onDone: ((info: HookInfo) => unknown) | undefined;
+  readonly rateLimit: RateLimitWindow | RateLimiter | undefined;
 
   constructor(
     readonly name: string,
@@ -178,6 +202,7 @@ class ResolvedSettings implements StageSettings {
     this.onTimeout = options.onTimeout ?? "error";
     this.onStart = options.onStart;
     this.onDone = options.onDone;
+    this.rateLimit = options.rateLimit;
   }
 }
 

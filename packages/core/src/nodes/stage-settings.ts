@@ -1,4 +1,5 @@
 import type { HookInfo } from "../context.js";
+import type { RateLimiter } from "../rate-limiter.js";
 
 /**
  * What `onTimeout` may be: fail the run, or drop the element.
@@ -34,6 +35,7 @@ export const TIMEOUT_POLICIES = Object.freeze(["error", "skip"] as const);
  *   onTimeout: "error",
  *   onStart: undefined,
  *   onDone: undefined,
+ *   rateLimit: undefined,
  * };
  * const node = createStageNode("map", createSourceNode([1, 2]), (x: number) => x * 2, settings);
  * ```
@@ -53,6 +55,24 @@ export interface StageSettings {
   readonly onStart: ((info: HookInfo) => unknown) | undefined;
   /** Called once per stage per run after the stage's calls have settled. */
   readonly onDone: ((info: HookInfo) => unknown) | undefined;
+  /** A limiter shared beyond the run, or a window for a limiter of the stage's own per run. */
+  readonly rateLimit: RateLimiter | RateLimitWindow | undefined;
+}
+
+/**
+ * A rate limit of a stage's own: at most `limit` call starts in any rolling `interval` ms.
+ *
+ * @example
+ * ```ts
+ * const window: RateLimitWindow = { limit: 10, interval: 1_000 };
+ * pipe(urls).map(fetchPage, { workers: 8, rateLimit: window });
+ * ```
+ */
+export interface RateLimitWindow {
+  /** Call starts allowed in any rolling window: an integer >= 1. */
+  readonly limit: number;
+  /** The window's length in ms (> 0). */
+  readonly interval: number;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { BoundedQueue } from "../bounded-queue.js";
 import { describeValue } from "../describe-value.js";
 import { TimeoutError } from "../errors.js";
+import { RateLimiter, type RateWaiter } from "../rate-limiter.js";
 import { createSourceNode } from "../nodes/source-node.js";
 import { createStageNode, type StageKind, type StageNode } from "../nodes/stage-node.js";
 import type { TimeoutPolicy } from "../nodes/stage-settings.js";
@@ -24,7 +25,7 @@ type Fn = (value: unknown, ctx: unknown) => unknown;
  * callbacks. A slot stays busy until its output is accepted downstream, so a stalled
  * consumer stops this stage (backpressure) instead of growing a buffer (docs/design.md §5, §6).
  */
-export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, HookedStage {
+export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, HookedStage, RateWaiter {
   /** Where this stage's outputs go. */
   out!: Receiver;
   /** What to resume when the input queue has room again. */
@@ -43,6 +44,8 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
   /** Whether an `ordered()` downstream needs drop and end markers. */
   readonly #markers: boolean;
   readonly #hooks: StageHooks;
+  /** The stage's rate limit, or `null` (then the check costs one comparison per call). */
+  readonly #limiter: RateLimiter | null;
 
   readonly #queue = new BoundedQueue<Item>();
   /** Outputs that finished while downstream was full; each still holds its slot. */
@@ -76,6 +79,9 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     this.#onTimeout = settings.onTimeout;
     this.#markers = markers;
     this.#hooks = new StageHooks(this, settings);
+    const rateLimit = settings.rateLimit;
+    this.#limiter =
+      rateLimit === undefined ? null : rateLimit instanceof RateLimiter ? rateLimit : new RateLimiter(rateLimit.limit, rateLimit.interval);
   }
 
   // ---- Receiver ----------------------------------------------------------------------
@@ -85,7 +91,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     if (item.mark !== VALUE) {
       // Markers are not elements: they bypass the workers and the bound.
       if (!this.out.push(item)) this.#downstreamFull = true;
-    } else if (this.#busy < this.#workers && this.#ready) {
+    } else if (this.#busy < this.#workers && this.#ready && (this.#limiter === null || this.#limiter.acquire(this))) {
       this.#busy++;
       this.#call(item);
     } else {
@@ -131,6 +137,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
   }
 
   close(): void {
+    this.#limiter?.cancel(this);
     this.#queue.clear();
     if (this.#outbox !== null) {
       this.#busy -= this.#outbox.length;
@@ -149,6 +156,19 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
       for (const expansion of expansions) expansion.stop();
     }
     this.checkFinished();
+  }
+
+  // ---- RateWaiter --------------------------------------------------------------------
+
+  /** The rate limiter counted a start for this stage: start the next queued element. */
+  granted(): void {
+    if (this.run.closing || !this.#ready || this.#busy >= this.#workers || this.#queue.length === 0) {
+      this.#limiter!.refund();
+      return;
+    }
+    this.#busy++;
+    this.#call(this.#queue.shift()!);
+    this.#pump();
   }
 
   // ---- HookedStage -------------------------------------------------------------------
@@ -346,6 +366,8 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     this.#pumping = true;
     const queue = this.#queue;
     while (this.#busy < this.#workers && queue.length > 0 && this.#ready && !this.run.closing) {
+      // Without a turn the elements wait in the queue, so backpressure reaches the source.
+      if (this.#limiter !== null && !this.#limiter.acquire(this)) break;
       this.#busy++;
       this.#call(queue.shift()!);
     }
@@ -476,6 +498,7 @@ const anchorStage = new WorkerStage(
     onTimeout: "error",
     onStart: undefined,
     onDone: undefined,
+    rateLimit: undefined,
   }),
   false,
 );

@@ -1,0 +1,167 @@
+/**
+ * Rate limits (docs/behaviour.md §3): never more than `limit` call starts in any rolling
+ * `interval` ms, waiting elements stay queued (backpressure), the wait is not part of
+ * `timeout`, a shared limiter serves its waiters first come first served, `pauseFor` holds
+ * every start, and no timer outlives a run.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { OptionsError, RateLimiter, TimeoutError, pipe, rateLimiter, type RateWaiter } from "@sluice/dsl";
+import { CountingSource } from "./helpers/probes.js";
+import { range, sleep, until } from "./helpers/time.js";
+import { recordUnhandledRejections } from "./helpers/unhandled.js";
+
+const unhandled = recordUnhandledRejections();
+
+/**
+ * The largest number of starts inside any window of `interval` ms, less a tolerance for the
+ * gap between the limiter's clock and f's on a busy machine (an eighth of the window: fixed
+ * windows, the mistake this guards against, put twice the limit within a few ms of an edge).
+ */
+function busiestWindow(starts: readonly number[], interval: number, tolerance = Math.max(2, interval / 8)): number {
+  const sorted = [...starts].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    let count = 0;
+    for (let j = i; j < sorted.length && sorted[j]! - sorted[i]! < interval - tolerance; j++) count++;
+    most = Math.max(most, count);
+  }
+  return most;
+}
+
+const timeouts = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+
+describe("rateLimit", () => {
+  it("never starts more than limit calls in any rolling interval (a sliding window)", async () => {
+    const starts: number[] = [];
+    await pipe(() => range(9)).map((x) => (starts.push(performance.now()), x), { workers: 10, rateLimit: { limit: 3, interval: 40 } });
+    expect(starts).toHaveLength(9);
+    expect(busiestWindow(starts, 40)).toBeLessThanOrEqual(3);
+    // Three windows' worth of starts cannot fit in less than two intervals.
+    expect(starts.at(-1)! - starts[0]!).toBeGreaterThanOrEqual(2 * 40 - 2);
+  });
+
+  it("holds for random limits, windows, workers and sizes (property)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 8, max: 20 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 0, max: 12 }),
+        fc.boolean(),
+        async (limit, interval, workers, n, asyncF) => {
+          const starts: number[] = [];
+          const f = asyncF
+            ? async (x: number) => (starts.push(performance.now()), await sleep(1), x)
+            : (x: number) => (starts.push(performance.now()), x);
+          const result = await pipe(() => range(n)).map(f, { workers, rateLimit: { limit, interval } });
+          expect(result).toHaveLength(n);
+          expect(busiestWindow(starts, interval)).toBeLessThanOrEqual(limit);
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
+
+  it("keeps waiting elements in the stage's queue, so the source is not pulled ahead", async () => {
+    const source = new CountingSource();
+    const controller = new AbortController();
+    const before = timeouts();
+    const run = pipe(source).map((x) => x, { maxsize: 2, rateLimit: { limit: 1, interval: 60_000 } }).run({ signal: controller.signal });
+    await sleep(20);
+    // One call started, two waiting in the queue, one pull refused by the full queue.
+    expect(source.pulls).toBeLessThanOrEqual(4);
+    controller.abort(new Error("enough"));
+    await expect(run).rejects.toThrow("enough");
+    // The wait ended at once (not after 60 s) and left no timer behind.
+    expect(timeouts()).toBeLessThanOrEqual(before);
+  });
+
+  it("does not count the wait for a turn towards timeout", async () => {
+    const result = await pipe([1, 2, 3]).map(async (x) => (await sleep(2), x), {
+      workers: 3,
+      timeout: 20,
+      rateLimit: { limit: 1, interval: 40 },
+    });
+    expect(result.sort()).toEqual([1, 2, 3]);
+  });
+
+  it("still times out a slow call", async () => {
+    await expect(
+      pipe([1]).map(() => sleep(200), { timeout: 10, rateLimit: { limit: 1, interval: 1_000 } }),
+    ).rejects.toBeInstanceOf(TimeoutError);
+  });
+
+  it("a shared limiter bounds every stage and run that uses it, together", async () => {
+    const limiter = rateLimiter({ limit: 2, interval: 40 });
+    const starts: number[] = [];
+    const stamp = (x: number) => (starts.push(performance.now()), x);
+    const one = pipe(() => range(4)).map(stamp, { workers: 4, rateLimit: limiter }).map(stamp, { workers: 4, rateLimit: limiter });
+    await Promise.all([one.run(), one.run()]);
+    expect(starts).toHaveLength(16);
+    expect(busiestWindow(starts, 40)).toBeLessThanOrEqual(2);
+  });
+
+  it("rejects bad limits with an OptionsError naming the option", () => {
+    expect(() => pipe([1]).map((x) => x, { rateLimit: { limit: 0, interval: 10 } })).toThrow(OptionsError);
+    expect(() => pipe([1]).map((x) => x, { rateLimit: { limit: 0, interval: 10 } })).toThrow(
+      "map(): options.rateLimit must be { limit: an integer >= 1, interval: milliseconds > 0 } or a RateLimiter (received an object (Object))",
+    );
+    expect(() => rateLimiter({ limit: 0, interval: 10 })).toThrow("rateLimiter(): options.limit must be an integer >= 1 (received 0)");
+    expect(() => rateLimiter({ limit: 1, interval: -5 })).toThrow(
+      "rateLimiter(): options.interval must be a number of milliseconds > 0 (at most 2147483647) (received -5)",
+    );
+  });
+});
+
+describe("RateLimiter", () => {
+  class Waiter implements RateWaiter {
+    grants = 0;
+    constructor(private readonly order: string[], private readonly name: string) {}
+    granted(): void {
+      this.grants++;
+      this.order.push(this.name);
+    }
+  }
+
+  it("serves its waiters first come, first served", async () => {
+    const limiter = new RateLimiter(1, 15);
+    const order: string[] = [];
+    const [a, b, c] = [new Waiter(order, "a"), new Waiter(order, "b"), new Waiter(order, "c")];
+    expect(limiter.acquire(a)).toBe(true);
+    expect(limiter.acquire(b)).toBe(false);
+    expect(limiter.acquire(c)).toBe(false);
+    // A newcomer does not jump the queue, even when the window has room.
+    await until(() => order.length === 2, "two grants", 1_000);
+    expect(order).toEqual(["b", "c"]);
+    expect(limiter.acquire(a)).toBe(false);
+    limiter.cancel(a);
+  });
+
+  it("pauseFor holds every start for that long", async () => {
+    const limiter = rateLimiter({ limit: 100, interval: 10 });
+    const order: string[] = [];
+    const waiter = new Waiter(order, "w");
+    limiter.pauseFor(40);
+    const asked = performance.now();
+    expect(limiter.acquire(waiter)).toBe(false);
+    await until(() => waiter.grants === 1, "the grant after the pause", 1_000);
+    expect(performance.now() - asked).toBeGreaterThanOrEqual(38);
+  });
+
+  it("cancel() removes a waiter and leaves no timer when nobody waits", () => {
+    const before = timeouts();
+    const limiter = new RateLimiter(1, 60_000);
+    const order: string[] = [];
+    expect(limiter.acquire(new Waiter(order, "a"))).toBe(true);
+    const b = new Waiter(order, "b");
+    expect(limiter.acquire(b)).toBe(false);
+    expect(timeouts()).toBe(before + 1);
+    limiter.cancel(b);
+    expect(timeouts()).toBe(before);
+  });
+});
+
+it("leaks no unhandled rejection", () => {
+  expect(unhandled).toEqual([]);
+});
