@@ -1,8 +1,10 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // test/packaging runs on its own: pnpm run test:packaging (see its vitest.config.ts).
+    exclude: [...configDefaults.exclude, "test/packaging/**"],
     typecheck: {
       enabled: true,
       include: ["test/types/**/*.test-d.ts"],

@@ -14,7 +14,9 @@ import {
   type StageSettings,
   type TimeoutPolicy,
 } from "@sluice/core";
-import { stageOptionsSchema, type EngineContext, type HookInfo, type StageMethod, type StageOptions } from "@sluice/dsl";
+import type { EngineContext, HookInfo, StageMethod, StageOptions } from "@sluice/dsl";
+// Internal, not exported (public declarations never mention zod), so imported from its module.
+import type { stageOptionsSchema } from "../../packages/dsl/src/options-schema.js";
 
 describe("one vocabulary for core and dsl", () => {
   it("the dsl's stage methods are core's stage kinds", () => {

@@ -1,6 +1,6 @@
 import { OptionsError, describeValue } from "@sluice/core";
-import { z } from "zod";
 import { checkObject, optionsError } from "./options-error.js";
+import { batchOptionsSchema } from "./options-schema.js";
 
 /**
  * Options of `batch(size, options)`.
@@ -15,10 +15,6 @@ export interface BatchOptions {
   /** Milliseconds a batch may wait for more elements after its first arrived (> 0). Default: no limit. */
   readonly maxWait?: number;
 }
-
-const batchOptionsSchema = z.strictObject({
-  maxWait: z.number().positive().max(2_147_483_647).optional(),
-});
 
 const ALLOWED: Readonly<Record<keyof BatchOptions, string>> = {
   maxWait: "a number of milliseconds > 0 (at most 2147483647)",

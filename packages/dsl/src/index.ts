@@ -25,4 +25,4 @@ export { batch, each, filter, flat, flatMap, map, ordered } from "./operators.js
 export { pipe } from "./pipe.js";
 export { Pipeline, type FlatElement, type FlatMapResult } from "./pipeline.js";
 export type { ElementOf, IterableSource, Source } from "./source.js";
-export { stageOptionsSchema, type HookContext, type NotThenable, type StageFn, type StageMethod, type StageOptions } from "./stage-options.js";
+export type { HookContext, NotThenable, StageFn, StageMethod, StageOptions } from "./stage-options.js";

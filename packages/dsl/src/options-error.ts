@@ -1,5 +1,5 @@
 import { OptionsError, describeValue } from "@sluice/core";
-import type { z } from "zod";
+import type { OptionsIssue } from "./options-schema.js";
 
 /** Throws unless `options` is a plain options object (not null, an array, or an `AbortSignal`). */
 export function checkObject(method: string, options: unknown): object {
@@ -13,14 +13,14 @@ export function checkObject(method: string, options: unknown): object {
 }
 
 /**
- * The {@link OptionsError} for the first zod issue of an options object, in the form
+ * The {@link OptionsError} for the first schema issue of an options object, in the form
  * `map(): options.workers must be an integer >= 1 (received 0)`. `allowed` says, per
  * option, what it may be.
  */
 export function optionsError(
   method: string,
   options: Record<string, unknown>,
-  issue: z.core.$ZodIssue,
+  issue: OptionsIssue,
   allowed: Readonly<Record<string, string>>,
 ): OptionsError {
   if (issue.code === "unrecognized_keys") {

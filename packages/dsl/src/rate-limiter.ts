@@ -1,6 +1,6 @@
 import { RateLimiter } from "@sluice/core";
 import { checkObject, optionsError } from "./options-error.js";
-import { rateLimitWindowSchema } from "./stage-options.js";
+import { rateLimitWindowSchema } from "./options-schema.js";
 
 /**
  * Makes a {@link RateLimiter} to share between stages, pipelines and runs: together they

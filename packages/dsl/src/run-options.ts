@@ -1,11 +1,6 @@
 import type { RunOptions } from "@sluice/core";
-import { z } from "zod";
 import { checkObject, optionsError } from "./options-error.js";
-
-/** The zod schema of the options of `toArray`, `run` and `iterate`. */
-export const runOptionsSchema = z.strictObject({
-  signal: z.custom<AbortSignal>((value) => value instanceof AbortSignal).optional(),
-});
+import { runOptionsSchema } from "./options-schema.js";
 
 const ALLOWED: Readonly<Record<keyof RunOptions, string>> = {
   signal: "an AbortSignal",

@@ -10,7 +10,7 @@ import {
   type TimeoutPolicy,
 } from "@sluice/core";
 import { checkObject, optionsError } from "./options-error.js";
-import { z } from "zod";
+import { stageOptionsSchema, type ParsedStageOptions } from "./options-schema.js";
 import type { Context, EngineContext, HookInfo } from "./context.js";
 
 /**
@@ -108,51 +108,10 @@ export type StageFn<T, R, C extends HookContext> = (value: T, ctx: Context<C>) =
  */
 export type StageMethod = StageKind;
 
-const isFunction = (value: unknown): value is (...args: never[]) => unknown => typeof value === "function";
-
-/** A `{ limit, interval }` rate limit. */
-export const rateLimitWindowSchema = z.strictObject({
-  /** Checks {@link RateLimitWindow.limit}. */
-  limit: z.number().int().min(1),
-  /** Checks {@link RateLimitWindow.interval}. */
-  interval: z.number().positive().max(2_147_483_647),
-});
-
-/**
- * The zod schema every stage's options are validated with.
- *
- * @example
- * ```ts
- * stageOptionsSchema.safeParse({ workers: 4, maxsize: 0 }).success; // true
- * stageOptionsSchema.safeParse({ workers: 0 }).success; // false
- * ```
- */
-export const stageOptionsSchema = z.strictObject({
-  /** Checks {@link StageOptions.workers}. */
-  workers: z.number().int().min(1).optional(),
-  /** Checks {@link StageOptions.maxsize}. */
-  maxsize: z.number().int().min(0).optional(),
-  /** Checks {@link StageOptions.timeout}. */
-  timeout: z.number().positive().max(2_147_483_647).optional(),
-  /** Checks {@link StageOptions.onTimeout}. */
-  onTimeout: z.enum(TIMEOUT_POLICIES).optional(),
-  /** Checks {@link StageOptions.name}. */
-  name: z.string().min(1).optional(),
-  /** Checks {@link StageOptions.onStart}. */
-  onStart: z.custom<(info: HookInfo) => unknown>(isFunction).optional(),
-  /** Checks {@link StageOptions.onDone}. */
-  onDone: z.custom<(info: HookInfo) => unknown>(isFunction).optional(),
-  /** Checks {@link StageOptions.rateLimit}. */
-  rateLimit: z
-    // The limiter first: it has limit and interval too, and must stay the same object, shared.
-    .union([z.custom<RateLimiter>((value) => value instanceof RateLimiter), rateLimitWindowSchema])
-    .optional(),
-});
-
-const NO_OPTIONS: z.infer<typeof stageOptionsSchema> = Object.freeze({});
+const NO_OPTIONS: ParsedStageOptions = Object.freeze({});
 
 /** What each option allows, in the words of the error messages. */
-const ALLOWED: Readonly<Record<keyof z.infer<typeof stageOptionsSchema>, string>> = {
+const ALLOWED: Readonly<Record<keyof ParsedStageOptions, string>> = {
   workers: "an integer >= 1",
   maxsize: "an integer >= 0 (0 means unbounded)",
   timeout: "a number of milliseconds > 0 (at most 2147483647)",
@@ -178,7 +137,7 @@ export function resolveStage(method: StageMethod, f: unknown, options: unknown, 
   return settings(parsed.data.name ?? `${method}#${stageNumber}`, parsed.data);
 }
 
-function settings(name: string, options: z.infer<typeof stageOptionsSchema>): StageSettings {
+function settings(name: string, options: ParsedStageOptions): StageSettings {
   return Object.freeze(new ResolvedSettings(name, options));
 }
 
@@ -194,7 +153,7 @@ class ResolvedSettings implements StageSettings {
 
   constructor(
     readonly name: string,
-    options: z.infer<typeof stageOptionsSchema>,
+    options: ParsedStageOptions,
   ) {
     this.workers = options.workers ?? 1;
     this.maxsize = options.maxsize ?? defaultMaxsize(this.workers);

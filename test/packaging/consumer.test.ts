@@ -1,0 +1,181 @@
+/**
+ * Installs the packages the way a user gets them: `pnpm pack` tarballs, installed with npm into
+ * a fresh project outside the workspace (zod comes from the registry). Then checks what issue 13
+ * found broken: import and require() at run time, the public types under three module
+ * resolution modes without skipLibCheck, and a browser bundle's size and independence from Node.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { runInNewContext } from "node:vm";
+import { gzipSync } from "node:zlib";
+import { build } from "esbuild";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+/** The gzipped size a browser bundle of a small pipeline (sluice and zod/mini) must stay under. */
+const BUNDLE_BUDGET = 15 * 1024;
+const WORKERS_MESSAGE = "map(): options.workers must be an integer >= 1 (received 0)";
+
+let work = "";
+let app = "";
+
+function sh(file: string, args: readonly string[], cwd: string): string {
+  return execFileSync(file, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+/** Type-checks the consumer with `tsconfig.<mode>.json`: tsc's errors and the files it read. */
+function typecheck(mode: string): { errors: string[]; files: string[] } {
+  let output: string;
+  try {
+    output = sh(process.execPath, [tsc, "-p", `tsconfig.${mode}.json`, "--listFiles"], app);
+  } catch (error) {
+    output = String((error as { stdout?: unknown }).stdout ?? error);
+  }
+  const lines = output.split("\n").filter((line) => line.trim() !== "");
+  const isFile = (line: string) => line.startsWith("/") && !line.includes("error TS");
+  return { errors: lines.filter((line) => !isFile(line)), files: lines.filter(isFile) };
+}
+
+// A small pipeline every runtime check runs: 3000 elements (more than one reader batch, so
+// the engine's yield to the event loop runs too), 4 workers, an option error's exact message.
+const PIPELINE = `
+const pipeline = pipe(() => Array.from({ length: 3000 }, (_, i) => i))
+  .map(async (x) => x * 2, { workers: 4 })
+  .filter((x) => x % 3 === 0)
+  .ordered();
+let message = "";
+try {
+  pipe([1]).map((x) => x, { workers: 0 });
+} catch (error) {
+  message = error.message;
+}
+pipeline.toArray().then((values) =>
+  report(JSON.stringify({ count: values.length, first: values.slice(0, 3), last: values.at(-1), message })),
+);
+`;
+const EXPECTED = { count: 1000, first: [0, 6, 12], last: 5994, message: WORKERS_MESSAGE };
+
+// Compiles in every mode; the @ts-expect-error lines fail the check if the types let them pass.
+const TYPED_CONSUMER = `
+import { OptionsError, pipe, type StageOptions } from "@sluice/dsl";
+
+export const lengths: Promise<number[]> = pipe(["a", "bb"]).map((word) => word.length, { workers: 2 }).toArray();
+// @ts-expect-error: the pipeline yields numbers, not strings
+export const wrong: Promise<string[]> = pipe([1, 2]).map((x) => x * 2).toArray();
+export const options: StageOptions = { workers: 2, onTimeout: "skip" };
+// @ts-expect-error: "retry" is not a timeout policy
+export const badOptions: StageOptions = { onTimeout: "retry" };
+export const isOptionsError = (error: unknown): boolean => error instanceof OptionsError;
+`;
+
+const COMPILER_OPTIONS = {
+  strict: true,
+  noEmit: true,
+  target: "ES2022",
+  lib: ["ES2022", "DOM"],
+  types: [],
+  skipLibCheck: false,
+};
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "sluice-consumer-"));
+  const packs = join(work, "packs");
+  app = join(work, "app");
+  await mkdir(packs);
+  await mkdir(join(app, "src"), { recursive: true });
+  for (const dir of ["packages/core", "packages/dsl"]) {
+    sh("npx", ["-y", "pnpm@10", "pack", "--pack-destination", packs], join(root, dir));
+  }
+  const tarballs = await readdir(packs);
+  const tarball = (name: string) => {
+    const file = tarballs.find((entry) => entry.startsWith(`sluice-${name}-`));
+    if (file === undefined) throw new Error(`no tarball for @sluice/${name} in ${tarballs.join(", ")}`);
+    return `file:${join(packs, file)}`;
+  };
+  const manifest = {
+    name: "sluice-consumer",
+    private: true,
+    type: "module",
+    dependencies: { "@sluice/core": tarball("core"), "@sluice/dsl": tarball("dsl") },
+  };
+  const files: Record<string, string> = {
+    "package.json": JSON.stringify(manifest, null, 2),
+    "esm.mjs": `import { pipe } from "@sluice/dsl";\nconst report = console.log;\n${PIPELINE}`,
+    "cjs.cjs": `const { pipe } = require("@sluice/dsl");\nconst report = console.log;\n${PIPELINE}`,
+    "browser.mjs": `import { pipe } from "@sluice/dsl";\n${PIPELINE}`,
+    "src/index.ts": TYPED_CONSUMER,
+    "src/legacy.cts": `import dsl = require("@sluice/dsl");\nexport const run: Promise<number[]> = dsl.pipe([1]).toArray();\n// @ts-expect-error: not a string array\nexport const bad: Promise<string[]> = dsl.pipe([1]).toArray();\n`,
+    "tsconfig.nodenext.json": JSON.stringify({
+      compilerOptions: { ...COMPILER_OPTIONS, module: "nodenext", moduleResolution: "nodenext" },
+      include: ["src/index.ts", "src/legacy.cts"],
+    }),
+    "tsconfig.bundler.json": JSON.stringify({
+      compilerOptions: { ...COMPILER_OPTIONS, module: "esnext", moduleResolution: "bundler" },
+      include: ["src/index.ts"],
+    }),
+    "tsconfig.node10.json": JSON.stringify({
+      compilerOptions: { ...COMPILER_OPTIONS, module: "commonjs", moduleResolution: "node10" },
+      include: ["src/index.ts"],
+    }),
+  };
+  for (const [name, text] of Object.entries(files)) await writeFile(join(app, name), text);
+  sh("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"], app);
+});
+
+afterAll(async () => {
+  if (work !== "") await rm(work, { recursive: true, force: true });
+});
+
+describe("the packed packages, installed with npm into a fresh project", () => {
+  it("run from an ES module", () => {
+    expect(JSON.parse(sh(process.execPath, ["esm.mjs"], app))).toEqual(EXPECTED);
+  });
+
+  it("run from CommonJS with require()", () => {
+    expect(JSON.parse(sh(process.execPath, ["cjs.cjs"], app))).toEqual(EXPECTED);
+  });
+
+  it.each(["nodenext", "bundler", "node10"])("type-check under moduleResolution %s without skipLibCheck", (mode) => {
+    const { errors, files } = typecheck(mode);
+    expect(errors).toEqual([]);
+    expect(files.some((file) => file.endsWith("/node_modules/@sluice/dsl/dist/index.d.ts"))).toBe(true);
+    // The public declarations never mention zod, so a consumer's type check never reads zod's.
+    expect(files.filter((file) => file.includes("/node_modules/zod/"))).toEqual([]);
+  });
+
+  it("bundle for the browser within the size budget, with no Node module, and run without setImmediate", async () => {
+    const result = await build({
+      entryPoints: [join(app, "browser.mjs")],
+      absWorkingDir: app,
+      bundle: true,
+      minify: true,
+      format: "iife",
+      platform: "browser",
+      target: "es2022",
+      write: false,
+      metafile: true,
+      logLevel: "silent",
+    });
+    const code = result.outputFiles[0]!.text;
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs.some((input) => input.includes("@sluice/dsl"))).toBe(true);
+    expect(inputs.filter((input) => input.startsWith("node:"))).toEqual([]);
+    expect(code).not.toMatch(/["'`]node:/);
+    const gzipped = gzipSync(code).length;
+    console.log(`browser bundle: ${code.length} bytes, ${gzipped} bytes gzipped (budget ${BUNDLE_BUDGET})`);
+    expect(gzipped).toBeLessThan(BUNDLE_BUDGET);
+
+    // A context with a browser's timer and abort globals, and no setImmediate, process or require.
+    const reported = new Promise<string>((report, fail) => {
+      const context = { report, setTimeout, clearTimeout, queueMicrotask, AbortController, AbortSignal, EventTarget, Event, DOMException };
+      runInNewContext(code, context);
+      setTimeout(() => fail(new Error("the bundle reported nothing within 10 s")), 10_000).unref();
+    });
+    expect(runInNewContext("typeof setImmediate + typeof process + typeof require", {})).toBe("undefinedundefinedundefined");
+    expect(JSON.parse(await reported)).toEqual(EXPECTED);
+  });
+});
