@@ -2,9 +2,11 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { main as batchedInserts } from "../examples/batched-inserts.js";
 import { main as deadline } from "../examples/deadline.js";
 import { main as earlyExit } from "../examples/early-exit.js";
 import { main as httpFanOut } from "../examples/http-fan-out.js";
+import { main as rateLimitedClient } from "../examples/rate-limited-client.js";
 import { main as readLines } from "../examples/read-lines.js";
 import { main as seed } from "../examples/seed.js";
 
@@ -17,6 +19,24 @@ function capture(): { lines: string[]; log: (line: string) => void } {
 const ascending = (values: readonly number[]) => [...values].sort((a, b) => a - b);
 
 describe("examples", () => {
+  it("batched-inserts: 1000 rows in chunks of at most 100, all inserted", async () => {
+    const { lines, log } = capture();
+    const result = await batchedInserts(log);
+    expect(result.rows).toBe(1_000);
+    expect(result.largestChunk).toBeLessThanOrEqual(100);
+    expect(result.calls).toBeGreaterThanOrEqual(10);
+    expect(lines[0]).toMatch(/^inserted 1000 rows in \d+ insertMany calls \(largest chunk \d+\)$/);
+  });
+
+  it("rate-limited-client: every item fetched, in order, without being refused by the server", async () => {
+    const { lines, log } = capture();
+    const result = await rateLimitedClient(log);
+    expect(result.items).toBe(60);
+    // The limiter keeps under the server's window; a rare 429 (uneven arrival) is retried, never lost.
+    expect(result.refused).toBeLessThanOrEqual(10);
+    expect(lines[0]).toMatch(/^fetched 60 items, \d+ requests refused with 429$/);
+  });
+
   it("seed: await and for await both give 4..10, in completion order", async () => {
     const { lines, log } = capture();
     const { data, streamed } = await seed(log);
