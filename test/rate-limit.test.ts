@@ -63,6 +63,15 @@ describe("rateLimit", () => {
     );
   });
 
+  it("reaches the limit: the run takes about as long as the windows it needs, not far more", async () => {
+    const start = performance.now();
+    await pipe(() => range(30)).map((x) => x, { workers: 8, rateLimit: { limit: 5, interval: 20 } });
+    const elapsed = performance.now() - start;
+    // 30 starts at 5 per 20 ms need 5 more windows after the first: 100 ms. Wide margin above for a busy machine.
+    expect(elapsed).toBeGreaterThanOrEqual(100 - 2);
+    expect(elapsed).toBeLessThan(100 * 3);
+  });
+
   it("keeps waiting elements in the stage's queue, so the source is not pulled ahead", async () => {
     const source = new CountingSource();
     const controller = new AbortController();

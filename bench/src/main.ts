@@ -31,6 +31,7 @@ import { scenarioB } from "./scenario-b-io.js";
 import { scenarioC, scenarioC2 } from "./scenario-c-ordered.js";
 import { formatMemory, runMemory } from "./scenario-d-memory.js";
 import { scenarioE } from "./scenario-e-small-runs.js";
+import { scenarioF } from "./scenario-f-batch.js";
 import { runBusy } from "./busy.js";
 import { runSweep } from "./sweep.js";
 
@@ -165,6 +166,7 @@ async function main(): Promise<void> {
       ["C", () => scenarioC(args.mode)],
       ["C2", () => scenarioC2(args.mode)],
       ["E", () => scenarioE(args.mode)],
+      ["F", () => scenarioF(args.mode)],
     ];
     const filter = { systems: args.systems, solo: args.solo, gcBetweenRuns: args.gcBetweenRuns, log };
     for (const [id, make] of timed) {
