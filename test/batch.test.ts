@@ -81,6 +81,23 @@ describe("batch()", () => {
     expect(process.getActiveResourcesInfo().filter((r) => r === "Timeout").length).toBeLessThanOrEqual(before);
   });
 
+  it("an abort while a batch is being filled settles the run at once with the reason, and closes the source", async () => {
+    const source = new CountingSource();
+    const controller = new AbortController();
+    const reason = new Error("stop");
+    let done = 0;
+    const run = pipe(source)
+      .map(async (x) => (await sleep(1), x), { workers: 2 })
+      .batch(1_000, { maxWait: 60_000 })
+      .each(() => undefined, { onDone: () => void done++ })
+      .run({ signal: controller.signal });
+    await sleep(10);
+    controller.abort(reason);
+    await expect(run).rejects.toBe(reason);
+    expect(done).toBe(1);
+    expect(source.finallyRan).toBe(1);
+  });
+
   it("validates size and options when the pipeline is built", () => {
     expect(() => pipe([1]).batch(0)).toThrow(OptionsError);
     expect(() => pipe([1]).batch(0)).toThrow("batch(): size must be an integer >= 1 (received 0)");

@@ -41,19 +41,22 @@ describe("rateLimit", () => {
     expect(starts.at(-1)! - starts[0]!).toBeGreaterThanOrEqual(2 * 40 - 2);
   });
 
-  it("holds for random limits, windows, workers and sizes (property)", async () => {
+  it("holds for random limits, windows, workers, sizes and call durations (property)", async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 4 }),
         fc.integer({ min: 8, max: 20 }),
         fc.integer({ min: 1, max: 6 }),
         fc.integer({ min: 0, max: 12 }),
-        fc.boolean(),
-        async (limit, interval, workers, n, asyncF) => {
+        fc.array(fc.integer({ min: -1, max: 4 }), { minLength: 12, maxLength: 12 }),
+        async (limit, interval, workers, n, durations) => {
           const starts: number[] = [];
-          const f = asyncF
-            ? async (x: number) => (starts.push(performance.now()), await sleep(1), x)
-            : (x: number) => (starts.push(performance.now()), x);
+          // A call takes durations[x] ms; -1 is a synchronous f.
+          const f = (x: number): number | Promise<number> => {
+            starts.push(performance.now());
+            const ms = durations[x]!;
+            return ms < 0 ? x : sleep(ms).then(() => x);
+          };
           const result = await pipe(() => range(n)).map(f, { workers, rateLimit: { limit, interval } });
           expect(result).toHaveLength(n);
           expect(busiestWindow(starts, interval)).toBeLessThanOrEqual(limit);
