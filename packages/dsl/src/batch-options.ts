@@ -1,6 +1,6 @@
 import { OptionsError, describeValue } from "@sluice/core";
 import { checkObject, optionsError } from "./options-error.js";
-import { batchOptionsSchema } from "./options-schema.js";
+import { batchOptionsSchema, parseOptions } from "./options-schema.js";
 
 /**
  * Options of `batch(size, options)`.
@@ -26,7 +26,7 @@ export function resolveBatch(size: unknown, options: unknown): { size: number; m
     throw new OptionsError(`batch(): size must be an integer >= 1 (received ${describeValue(size)})`);
   }
   if (options === undefined) return { size, maxWait: undefined };
-  const parsed = batchOptionsSchema.safeParse(checkObject("batch", options));
-  if (!parsed.success) throw optionsError("batch", options as Record<string, unknown>, parsed.error.issues[0]!, ALLOWED);
+  const parsed = parseOptions(batchOptionsSchema, checkObject("batch", options));
+  if (!parsed.success) throw optionsError("batch", options as Record<string, unknown>, parsed.issue, ALLOWED);
   return { size, maxWait: parsed.data.maxWait };
 }

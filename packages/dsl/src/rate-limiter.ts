@@ -1,6 +1,6 @@
 import { RateLimiter } from "@sluice/core";
 import { checkObject, optionsError } from "./options-error.js";
-import { rateLimitWindowSchema } from "./options-schema.js";
+import { parseOptions, rateLimitWindowSchema } from "./options-schema.js";
 
 /**
  * Makes a {@link RateLimiter} to share between stages, pipelines and runs: together they
@@ -21,9 +21,9 @@ import { rateLimitWindowSchema } from "./options-schema.js";
  * ```
  */
 export function rateLimiter(options: { readonly limit: number; readonly interval: number }): RateLimiter {
-  const parsed = rateLimitWindowSchema.safeParse(checkObject("rateLimiter", options));
+  const parsed = parseOptions(rateLimitWindowSchema, checkObject("rateLimiter", options));
   if (!parsed.success) {
-    throw optionsError("rateLimiter", options as unknown as Record<string, unknown>, parsed.error.issues[0]!, ALLOWED);
+    throw optionsError("rateLimiter", options as unknown as Record<string, unknown>, parsed.issue, ALLOWED);
   }
   return new RateLimiter(parsed.data.limit, parsed.data.interval);
 }

@@ -1,6 +1,6 @@
 import type { RunOptions } from "@sluice/core";
 import { checkObject, optionsError } from "./options-error.js";
-import { runOptionsSchema } from "./options-schema.js";
+import { parseOptions, runOptionsSchema } from "./options-schema.js";
 
 const ALLOWED: Readonly<Record<keyof RunOptions, string>> = {
   signal: "an AbortSignal",
@@ -16,7 +16,7 @@ export const NO_RUN_OPTIONS: RunOptions = Object.freeze({});
  */
 export function checkRunOptions(method: "toArray" | "run" | "iterate" | "toReadableStream", options: unknown): RunOptions {
   if (options === NO_RUN_OPTIONS) return NO_RUN_OPTIONS;
-  const parsed = runOptionsSchema.safeParse(checkObject(method, options));
-  if (!parsed.success) throw optionsError(method, options as Record<string, unknown>, parsed.error.issues[0]!, ALLOWED);
+  const parsed = parseOptions(runOptionsSchema, checkObject(method, options));
+  if (!parsed.success) throw optionsError(method, options as Record<string, unknown>, parsed.issue, ALLOWED);
   return options as RunOptions;
 }

@@ -10,7 +10,7 @@ import {
   type TimeoutPolicy,
 } from "@sluice/core";
 import { checkObject, optionsError } from "./options-error.js";
-import { stageOptionsSchema, type ParsedStageOptions } from "./options-schema.js";
+import { parseOptions, stageOptionsSchema, type ParsedStageOptions } from "./options-schema.js";
 import type { Context, EngineContext, HookInfo } from "./context.js";
 
 /**
@@ -132,8 +132,8 @@ export function resolveStage(method: StageMethod, f: unknown, options: unknown, 
     throw new OptionsError(`${method}(): f must be a function (received ${describeValue(f)})`);
   }
   if (options === undefined) return settings(`${method}#${stageNumber}`, NO_OPTIONS);
-  const parsed = stageOptionsSchema.safeParse(checkObject(method, options));
-  if (!parsed.success) throw optionsError(method, options as Record<string, unknown>, parsed.error.issues[0]!, ALLOWED);
+  const parsed = parseOptions(stageOptionsSchema, checkObject(method, options));
+  if (!parsed.success) throw optionsError(method, options as Record<string, unknown>, parsed.issue, ALLOWED);
   return settings(parsed.data.name ?? `${method}#${stageNumber}`, parsed.data);
 }
 
