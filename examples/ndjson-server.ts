@@ -46,25 +46,45 @@ export function ndjsonHandler(log: ServerLog) {
   };
 }
 
-/** Starts the server, fetches `count` records over HTTP, prints them, and closes the server. */
-export async function main(log: (line: string) => void = console.log, count = 25): Promise<{ ids: number[]; finished: number }> {
-  const served: ServerLog = { finished: 0 };
-  const server = createServer(ndjsonHandler(served));
+/** A running NDJSON server on 127.0.0.1: its port, what it served, and how to stop it. */
+export interface NdjsonServer {
+  readonly port: number;
+  readonly log: ServerLog;
+  close(): Promise<void>;
+}
+
+/** Starts the NDJSON server on a free port of 127.0.0.1. */
+export async function startServer(): Promise<NdjsonServer> {
+  const log: ServerLog = { finished: 0 };
+  const server = createServer(ndjsonHandler(log));
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;
+  return {
+    port,
+    log,
+    close: async () => {
+      server.closeAllConnections();
+      server.close();
+      await once(server, "close");
+    },
+  };
+}
+
+/** Starts the server, fetches `count` records over HTTP, prints them, and closes the server. */
+export async function main(log: (line: string) => void = console.log, count = 25): Promise<{ ids: number[]; finished: number }> {
+  const server = await startServer();
   try {
-    const response = await fetch(`http://127.0.0.1:${port}/?count=${count}`);
+    const response = await fetch(`http://127.0.0.1:${server.port}/?count=${count}`);
     const text = await response.text();
     const ids = text
       .split("\n")
       .filter((line) => line !== "")
       .map((line) => (JSON.parse(line) as { id: number }).id);
     log(`received ${ids.length} records as NDJSON (${response.headers.get("content-type")}), ids ${ids[0]}..${ids.at(-1)}`);
-    return { ids, finished: served.finished };
+    return { ids, finished: server.log.finished };
   } finally {
-    server.close();
-    await once(server, "close");
+    await server.close();
   }
 }
 

@@ -2,14 +2,11 @@
  * Streams out (docs/behaviour.md §5): `toReadableStream()`, and a pipeline used as it is by
  * Node's `Readable.from` and `stream.pipeline`, with backpressure and teardown passing through.
  */
-import { once } from "node:events";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { Readable, Transform, Writable } from "node:stream";
 import { pipeline as streamPipeline } from "node:stream/promises";
 import { describe, expect, it } from "vitest";
 import { pipe } from "@sluice/dsl";
-import { main as ndjsonMain, ndjsonHandler, type ServerLog } from "../examples/ndjson-server.js";
+import { main as ndjsonMain, startServer } from "../examples/ndjson-server.js";
 import { CountingSource } from "./helpers/probes.js";
 import { range, sleep, tick, until } from "./helpers/time.js";
 import { recordUnhandledRejections } from "./helpers/unhandled.js";
@@ -144,22 +141,16 @@ describe("NDJSON over HTTP (examples/ndjson-server.ts)", () => {
   });
 
   it("a client that disconnects cancels the stream, and the run is torn down", async () => {
-    const served: ServerLog = { finished: 0 };
-    const server = createServer(ndjsonHandler(served));
-    server.listen(0, "127.0.0.1");
-    await once(server, "listening");
-    const { port } = server.address() as AddressInfo;
+    const server = await startServer();
     try {
       const controller = new AbortController();
-      const response = await fetch(`http://127.0.0.1:${port}/?count=100000`, { signal: controller.signal });
+      const response = await fetch(`http://127.0.0.1:${server.port}/?count=100000`, { signal: controller.signal });
       const reader = response.body!.getReader();
       await reader.read();
       controller.abort();
-      await until(() => served.finished === 1, "the server's run to finish after the client left", 5_000);
+      await until(() => server.log.finished === 1, "the server's run to finish after the client left", 5_000);
     } finally {
-      server.closeAllConnections();
-      server.close();
-      await once(server, "close");
+      await server.close();
     }
     await tick();
     expect(unhandled).toEqual([]);

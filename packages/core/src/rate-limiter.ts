@@ -34,7 +34,8 @@ export class RateLimiter {
   readonly interval: number;
   /** Times of the starts inside the window, oldest first (at most `limit` of them). */
   readonly #starts = new BoundedQueue<number>();
-  readonly #waiters = new BoundedQueue<RateWaiter>();
+  /** Waiting stages, in arrival order (a Set keeps insertion order; a stage waits once). */
+  readonly #waiters = new Set<RateWaiter>();
   #pausedUntil = 0;
   #timer: ReturnType<typeof setTimeout> | undefined = undefined;
   #timerAt = 0;
@@ -52,11 +53,11 @@ export class RateLimiter {
   /** Counts a start and returns true if one is allowed now and nobody waits before `waiter`; else queues `waiter`. */
   acquire(waiter: RateWaiter): boolean {
     const now = clock.now();
-    if (this.#waiters.length === 0 && this.#wait(now) === 0) {
+    if (this.#waiters.size === 0 && this.#wait(now) === 0) {
       this.#starts.push(now);
       return true;
     }
-    if (!this.#queued(waiter)) this.#waiters.push(waiter);
+    this.#waiters.add(waiter);
     this.#arm();
     return false;
   }
@@ -69,12 +70,8 @@ export class RateLimiter {
 
   /** Removes `waiter` from the queue (its stage was torn down); clears the timer when nobody waits. */
   cancel(waiter: RateWaiter): void {
-    const waiters = this.#waiters;
-    for (let i = waiters.length; i > 0; i--) {
-      const w = waiters.shift()!;
-      if (w !== waiter) waiters.push(w);
-    }
-    if (waiters.length === 0) this.#disarm();
+    this.#waiters.delete(waiter);
+    if (this.#waiters.size === 0) this.#disarm();
   }
 
   /**
@@ -88,7 +85,7 @@ export class RateLimiter {
    */
   pauseFor(ms: number): void {
     this.#pausedUntil = Math.max(this.#pausedUntil, clock.now() + ms);
-    if (this.#waiters.length > 0) {
+    if (this.#waiters.size > 0) {
       this.#disarm();
       this.#arm();
     }
@@ -106,39 +103,30 @@ export class RateLimiter {
   /** Grants starts to waiters, first come first served, while the window allows. */
   #serve(): void {
     const waiters = this.#waiters;
-    while (waiters.length > 0) {
+    for (const waiter of waiters) {
       const now = clock.now();
       if (this.#wait(now) > 0) break;
       this.#starts.push(now);
-      waiters.shift()!.granted();
+      waiters.delete(waiter);
+      waiter.granted();
     }
     this.#disarm();
-    if (waiters.length > 0) this.#arm();
+    if (waiters.size > 0) this.#arm();
   }
 
   #arm(): void {
-    const at = clock.now() + this.#wait(clock.now());
+    const now = clock.now();
+    const at = now + this.#wait(now);
     if (this.#timer !== undefined && this.#timerAt <= at) return;
     this.#disarm();
     this.#timerAt = at;
     // +1: timers may fire a little early; a start exactly at the window's edge waits one more ms.
-    this.#timer = setTimeout(this.#onTimer, Math.max(0, at - clock.now()) + 1);
+    this.#timer = setTimeout(this.#onTimer, at - now + 1);
   }
 
   #disarm(): void {
     if (this.#timer === undefined) return;
     clearTimeout(this.#timer);
     this.#timer = undefined;
-  }
-
-  #queued(waiter: RateWaiter): boolean {
-    const waiters = this.#waiters;
-    let found = false;
-    for (let i = 0; i < waiters.length; i++) {
-      const w = waiters.shift()!;
-      if (w === waiter) found = true;
-      waiters.push(w);
-    }
-    return found;
   }
 }

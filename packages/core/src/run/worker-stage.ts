@@ -279,7 +279,9 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
       clearTimeout(slot.timer);
       const ctx = slot.ctx!;
       slot.ctx = null;
-      this.#expand(item, value, expansionKind(value), ctx, this.timeout === undefined ? this.#releaseSlot(slot) : slot);
+      // A timed stage's slot stays with the expansion: its timer bounds each wait for an item.
+      if (this.timeout === undefined) this.#releaseSlot(slot);
+      this.#expand(item, value, expansionKind(value), ctx, this.timeout === undefined ? null : slot);
     } else {
       this.#releaseSlot(slot);
       this.#complete(item, value);
@@ -309,9 +311,8 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     slot.timeoutError = error;
     slot.controller?.abort(error);
     if (expansion !== null) {
-      this.#expansions?.delete(expansion);
       expansion.timedOut();
-      this.#releaseSlot(slot);
+      this.#forget(expansion);
     }
     if (this.run.closing) {
       this.#busy--;
@@ -406,16 +407,14 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
 
   /** An expansion produced all its children. */
   expansionDone(expansion: Expansion, parent: Item, count: number): void {
-    this.#expansions?.delete(expansion);
-    if (expansion.slot !== null) this.#releaseSlot(expansion.slot);
+    this.#forget(expansion);
     this.#endExpansion(parent, count);
     if (!expansion.inline) this.#pump();
   }
 
   /** An expansion's iteration failed. */
   expansionFailed(expansion: Expansion, error: unknown): void {
-    this.#expansions?.delete(expansion);
-    if (expansion.slot !== null) this.#releaseSlot(expansion.slot);
+    this.#forget(expansion);
     this.#busy--;
     this.run.fail(error);
     if (!expansion.inline) this.checkFinished();
@@ -423,9 +422,15 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
 
   /** An expansion stopped by teardown has finished closing its iterator. */
   expansionStopped(expansion: Expansion): void {
-    if (expansion.slot !== null) this.#releaseSlot(expansion.slot);
+    this.#forget(expansion);
     this.#busy--;
     this.checkFinished();
+  }
+
+  /** An expansion has ended (or been stopped): no longer tracked, its call slot free. */
+  #forget(expansion: Expansion): void {
+    this.#expansions?.delete(expansion);
+    if (expansion.slot !== null) this.#releaseSlot(expansion.slot);
   }
 
   /** Frees the expansion's slot and, with markers, tells `ordered()` how many children it had. */
@@ -449,8 +454,8 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     return slot;
   }
 
-  /** Returns `slot` to the free list; gives `null` for the caller's convenience. */
-  #releaseSlot(slot: CallSlot): null {
+  /** Returns `slot` to the free list (unless a timeout abandoned it). */
+  #releaseSlot(slot: CallSlot): void {
     slot.item = null;
     slot.expansion = null;
     if (slot.ctx !== null) {
@@ -466,7 +471,6 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
       slot.nextFree = this.#freeSlots;
       this.#freeSlots = slot;
     }
-    return null;
   }
 }
 
