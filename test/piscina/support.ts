@@ -57,7 +57,12 @@ export async function until(condition: () => boolean, ms = 5_000): Promise<void>
 }
 
 /** A counter the worker's `spinForever` increments live, and a way to see that it stopped. */
-export function spinCounter(): { counter: Int32Array; value: () => number; stopped: () => Promise<boolean> } {
+export function spinCounter(): {
+  counter: Int32Array;
+  value: () => number;
+  stopped: () => Promise<boolean>;
+  stopsWithin: (ms: number) => Promise<boolean>;
+} {
   const counter = new Int32Array(new SharedArrayBuffer(4));
   const value = () => Atomics.load(counter, 0);
   return {
@@ -68,6 +73,16 @@ export function spinCounter(): { counter: Int32Array; value: () => number; stopp
       const before = value();
       await sleep(50);
       return value() === before;
+    },
+    // For a thread terminated without anyone waiting for its exit (a call abandoned by its timeout).
+    stopsWithin: async (ms: number) => {
+      const deadline = Date.now() + ms;
+      for (let before = value(); Date.now() < deadline; ) {
+        await sleep(20);
+        if (value() === before) return true;
+        before = value();
+      }
+      return false;
     },
   };
 }

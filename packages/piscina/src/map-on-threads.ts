@@ -1,8 +1,10 @@
+import type { Worker } from "node:worker_threads";
 import { Piscina } from "piscina";
 import { OptionsError, map, type Operator, type StageOptions } from "@sluice/dsl";
 import { callOnThread, type CallContext, type Submission } from "./call-on-thread.js";
 import { checkTransfer, received } from "./check-options.js";
 import { ThreadError } from "./thread-error.js";
+import { threadsExited } from "./thread-exits.js";
 import type { ThreadCallOptions } from "./on-threads.js";
 import type { AnyWorkerFunction, ResultOf, TaskOf, WorkerFunction } from "./worker-function.js";
 
@@ -52,12 +54,13 @@ interface PoolContext {
 }
 
 /**
- * A stage's own pool and the first error it reported outside any call (an exception thrown
- * by a worker between tasks, which piscina emits as an `error` event).
+ * A stage's own pool, every thread it has had, and the first error it reported outside any
+ * call (an exception thrown by a worker between tasks, which piscina emits as an `error` event).
  */
 class OwnedPool {
   readonly piscina: Piscina;
   failure: { error: unknown } | undefined = undefined;
+  readonly #threads = new Set<Worker>();
 
   constructor(options: ConstructorParameters<typeof Piscina>[0]) {
     this.piscina = new Piscina(options);
@@ -65,6 +68,20 @@ class OwnedPool {
     this.piscina.on("error", (error: unknown) => {
       this.failure ??= { error };
     });
+    // piscina emits workerDestroy while the thread is still in its list, and then forgets it
+    // without waiting for its exit: note it here so that close() can wait for it.
+    this.piscina.on("workerDestroy", () => this.#note());
+  }
+
+  /** Destroys the pool and resolves when every thread it ever had has exited. */
+  async close(): Promise<void> {
+    this.#note();
+    await this.piscina.destroy();
+    await threadsExited(this.#threads);
+  }
+
+  #note(): void {
+    for (const thread of this.piscina.threads) this.#threads.add(thread);
   }
 }
 
@@ -127,7 +144,7 @@ export function mapOnThreads<F extends WorkerFunction = AnyWorkerFunction>(
     ...stageOptions,
     onStart: (): PoolContext => ({ pool: new OwnedPool({ ...poolOptions, filename: file, minThreads: threads, maxThreads: threads }) }),
     onDone: async ({ pool, stage }: PoolContext & { stage: string }) => {
-      await pool.piscina.destroy();
+      await pool.close();
       // A thread that failed between calls, after the stage's last call: the run still hears of it.
       if (pool.failure !== undefined) throw new ThreadError(stage, [], pool.failure.error, true);
     },

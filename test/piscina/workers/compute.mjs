@@ -62,3 +62,8 @@ export function lateThrow({ value }) {
   }, 0);
   return value;
 }
+
+/** `spinForever` for a task with a counter, `square` for the others. */
+export function dispatch(task) {
+  return task.counter === undefined ? square(task) : spinForever(task);
+}
