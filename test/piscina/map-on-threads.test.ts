@@ -4,6 +4,7 @@ import { ThreadError, mapOnThreads } from "@sluice/piscina";
 import {
   COMPUTE,
   sleep,
+  type Dispatch,
   spinCounter,
   threadCounts,
   until,
@@ -108,8 +109,8 @@ describe("mapOnThreads: failures leave no thread behind", () => {
   it("break out of for await terminates the running calls before the loop ends", async () => {
     const before = threadCounts();
     const spin = spinCounter();
-    const tasks = pipe(range(3)).map((i) => (i === 0 ? { value: 1 } : { counter: spin.counter }));
-    for await (const x of tasks.through(mapOnThreads<Square & SpinForever>(COMPUTE, { workers: 3, pool: { name: "dispatch" } }))) {
+    const tasks = pipe(range(3)).map((i): { value: number } | { counter: Int32Array } => (i === 0 ? { value: 1 } : { counter: spin.counter }));
+    for await (const x of tasks.through(mapOnThreads<Dispatch>(COMPUTE, { workers: 3, pool: { name: "dispatch" } }))) {
       expect(x).toBe(1);
       break;
     }
