@@ -32,6 +32,7 @@ import { scenarioC, scenarioC2 } from "./scenario-c-ordered.js";
 import { formatMemory, runMemory } from "./scenario-d-memory.js";
 import { scenarioE } from "./scenario-e-small-runs.js";
 import { scenarioF } from "./scenario-f-batch.js";
+import { scenarioG } from "./scenario-g-cpu.js";
 import { runBusy } from "./busy.js";
 import { runSweep } from "./sweep.js";
 
@@ -106,7 +107,7 @@ function parseArgs(argv: readonly string[]): Args {
       case "--help":
       case "-h":
         process.stdout.write(
-          "pnpm bench [--smoke | --quick | --full] [--sweep | --busy] [--only A,B,C,D,E] [--systems sluice,...] [--solo] [--ix] [--gc-between-runs] [--out report.md]\n",
+          "pnpm bench [--smoke | --quick | --full] [--sweep | --busy] [--only A,B,C,D,E,F,G] [--systems sluice,...] [--solo] [--ix] [--gc-between-runs] [--out report.md]\n",
         );
         process.exit(0);
       default:
@@ -167,6 +168,7 @@ async function main(): Promise<void> {
       ["C2", () => scenarioC2(args.mode)],
       ["E", () => scenarioE(args.mode)],
       ["F", () => scenarioF(args.mode)],
+      ["G", () => scenarioG(args.mode)],
     ];
     const filter = { systems: args.systems, solo: args.solo, gcBetweenRuns: args.gcBetweenRuns, log };
     for (const [id, make] of timed) {

@@ -1,8 +1,8 @@
-import type { TransferListItem, Worker } from "node:worker_threads";
+import type { TransferListItem } from "node:worker_threads";
 import type { Piscina } from "piscina";
 import { OptionsError, type EngineContext } from "@sluice/dsl";
 import { ThreadError, isThreadStop } from "./thread-error.js";
-import { threadsExited } from "./thread-exits.js";
+import { stoppedThreads } from "./thread-exits.js";
 
 /** What a call on a thread needs of its `ctx`. */
 export type CallContext = Pick<EngineContext, "signal" | "index" | "stage">;
@@ -23,39 +23,25 @@ const REFUSALS = new Set(["Task queue is at limit", "No task queue available and
  * signal-aware `f` rejects with), a {@link ThreadError} for the thread's own failure, an
  * `OptionsError` when a bounded pool queue refuses the task.
  *
- * After an abort the call settles only once the thread piscina terminated for it has exited,
- * so a run that has settled has no thread still working for it.
+ * After an abort the call settles only once the thread piscina terminated for it has exited
+ * (the pool must be followed: `followStoppingThreads`), so a run that has settled has no
+ * thread still working for it.
  */
 export async function callOnThread<In, Out>(pool: Piscina, input: In, ctx: CallContext, submission: Submission<In>): Promise<Out> {
   const { signal } = ctx;
   const options: { signal: AbortSignal; name?: string; transferList?: TransferListItem[] } = { signal };
   if (submission.name !== undefined) options.name = submission.name;
   if (submission.transfer !== undefined) options.transferList = [...submission.transfer(input)];
-  // Registered before pool.run() registers its own listener, so this one runs first and sees
-  // the pool's threads before piscina removes the one it terminates.
-  let before: Worker[] | undefined;
-  const snapshot = () => {
-    before = pool.threads;
-  };
-  signal.addEventListener("abort", snapshot, { once: true });
   try {
     return (await pool.run(input, options)) as Out;
   } catch (error) {
     if (signal.aborted) {
-      if (before !== undefined) await threadsExited(removedThreads(pool, before));
+      await stoppedThreads(pool);
       throw signal.reason;
     }
     if (error instanceof Error && REFUSALS.has(error.message)) throw refusal(pool, ctx.stage, error);
     throw new ThreadError(ctx.stage, ctx.index, error, isThreadStop(error));
-  } finally {
-    signal.removeEventListener("abort", snapshot);
   }
-}
-
-/** The threads of `before` that are no longer in the pool. */
-function removedThreads(pool: Piscina, before: readonly Worker[]): Worker[] {
-  const now = new Set(pool.threads);
-  return before.filter((thread) => !now.has(thread));
 }
 
 function refusal(pool: Piscina, stage: string, error: Error): OptionsError {

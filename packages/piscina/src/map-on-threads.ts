@@ -1,10 +1,9 @@
-import type { Worker } from "node:worker_threads";
 import { Piscina } from "piscina";
 import { OptionsError, map, type Operator, type StageOptions } from "@sluice/dsl";
 import { callOnThread, type CallContext, type Submission } from "./call-on-thread.js";
 import { checkTransfer, received } from "./check-options.js";
 import { ThreadError } from "./thread-error.js";
-import { threadsExited } from "./thread-exits.js";
+import { followStoppingThreads, stoppedThreads, stoppingCount } from "./thread-exits.js";
 import type { ThreadCallOptions } from "./on-threads.js";
 import type { AnyWorkerFunction, ResultOf, TaskOf, WorkerFunction } from "./worker-function.js";
 
@@ -54,13 +53,12 @@ interface PoolContext {
 }
 
 /**
- * A stage's own pool, every thread it has had, and the first error it reported outside any
- * call (an exception thrown by a worker between tasks, which piscina emits as an `error` event).
+ * A stage's own pool, and the first error it reported outside any call (an exception thrown
+ * by a worker between tasks, which piscina emits as an `error` event).
  */
 class OwnedPool {
   readonly piscina: Piscina;
   failure: { error: unknown } | undefined = undefined;
-  readonly #threads = new Set<Worker>();
 
   constructor(options: ConstructorParameters<typeof Piscina>[0]) {
     this.piscina = new Piscina(options);
@@ -68,20 +66,19 @@ class OwnedPool {
     this.piscina.on("error", (error: unknown) => {
       this.failure ??= { error };
     });
-    // piscina emits workerDestroy while the thread is still in its list, and then forgets it
-    // without waiting for its exit: note it here so that close() can wait for it.
-    this.piscina.on("workerDestroy", () => this.#note());
+    followStoppingThreads(this.piscina);
   }
 
   /** Destroys the pool and resolves when every thread it ever had has exited. */
   async close(): Promise<void> {
-    this.#note();
-    await this.piscina.destroy();
-    await threadsExited(this.#threads);
-  }
-
-  #note(): void {
-    for (const thread of this.piscina.threads) this.#threads.add(thread);
+    // First the threads piscina let go of: one that exits after destroy() has finished makes
+    // piscina start a replacement, in a pool nobody will destroy again. Then destroy(), which
+    // waits for the threads still in the pool. Repeated while a thread is left (a late exit).
+    for (let pass = 0; pass < 3; pass++) {
+      await stoppedThreads(this.piscina);
+      await this.piscina.destroy();
+      if (this.piscina.threads.length === 0 && stoppingCount(this.piscina) === 0) return;
+    }
   }
 }
 

@@ -3,6 +3,7 @@ import type { Piscina } from "piscina";
 import { OptionsError, type EngineContext } from "@sluice/dsl";
 import { callOnThread } from "./call-on-thread.js";
 import { checkTransfer, received } from "./check-options.js";
+import { followStoppingThreads } from "./thread-exits.js";
 import type { AnyWorkerFunction, ResultOf, TaskOf, WorkerFunction } from "./worker-function.js";
 
 /**
@@ -79,5 +80,6 @@ export function onThreads<F extends WorkerFunction = AnyWorkerFunction>(
     submission.name = options.name;
     submission.transfer = checkTransfer("onThreads", options.transfer);
   }
+  followStoppingThreads(pool);
   return (input, ctx) => callOnThread<TaskOf<F>, ResultOf<F>>(pool, input, ctx, submission);
 }
