@@ -49,6 +49,11 @@ function hash100(text: string): number {
   return (h >>> 0) % 100;
 }
 
+/** Adds a stage of `kind` (the methods' overloads differ, so the call goes through one signature). */
+function addStage(pipeline: Pipeline<string>, kind: Kind, f: unknown, options: object): Pipeline<string> {
+  return (pipeline as unknown as Record<Kind, (f: unknown, options: object) => Pipeline<string>>)[kind](f, options);
+}
+
 const fails = (stage: number, value: string, attempt: number, rate: number) => hash100(`${stage}|${value}|${attempt}`) < rate;
 const keeps = (value: string) => hash100(`keep|${value}`) >= 30;
 
@@ -131,7 +136,7 @@ describe("element outcomes, as properties", () => {
               retry: { retries: stage.retries, minDelay: 0, maxDelay: 1 },
               onDone: () => void onDone[s]!++,
             };
-            pipeline = pipeline[stage.kind](f as never, options) as Pipeline<string>;
+            pipeline = addStage(pipeline, stage.kind, f, options);
           });
           if (ordered) pipeline = pipeline.ordered();
 
@@ -227,7 +232,7 @@ describe("element outcomes under teardown, as properties", () => {
               await sleep(2);
               if (teardown.how === "handlerThrows") throw thrown;
             };
-            pipeline = pipeline[stage.kind](f as never, {
+            pipeline = addStage(pipeline, stage.kind, f, {
               workers: stage.workers,
               // A minute-long back-off only where an abort ends the run; else the run would wait it out.
               retry: { retries: 2, minDelay: teardown.how === "abort" ? stage.minDelay : Math.min(stage.minDelay, 5), jitter: "none" },
@@ -236,7 +241,7 @@ describe("element outcomes under teardown, as properties", () => {
                 onDone[s]!++;
                 if (teardown.how === "onDoneThrows" && teardown.stage === s) throw thrown;
               },
-            }) as Pipeline<string>;
+            });
           });
           const mark = () => void (tornDown = true);
           controller.signal.addEventListener("abort", mark);
