@@ -178,10 +178,23 @@ export interface ValidationIssue {
   /** What is wrong. */
   readonly message: string;
   /** Where, as keys (or `{ key }` segments) from the element's root. */
-  readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined;
+  readonly path?: ReadonlyArray<PropertyKey | ValidationPathSegment> | undefined;
 }
 
-function pathKey(segment: PropertyKey | { readonly key: PropertyKey }): string {
+/**
+ * One step of a {@link ValidationIssue}'s path, in the object form some validators use.
+ *
+ * @example
+ * ```ts
+ * const segment: ValidationPathSegment = { key: "email" };
+ * ```
+ */
+export interface ValidationPathSegment {
+  /** The property or index stepped into. */
+  readonly key: PropertyKey;
+}
+
+function pathKey(segment: PropertyKey | ValidationPathSegment): string {
   return String(typeof segment === "object" ? segment.key : segment);
 }
 

@@ -30,6 +30,7 @@ export {
   type RunResult,
   type TimeoutPolicy,
   type ValidationIssue,
+  type ValidationPathSegment,
 } from "@sluice/core";
 export { rateLimiter } from "./rate-limiter.js";
 export { concat } from "./concat.js";
@@ -41,4 +42,4 @@ export { pipe } from "./pipe.js";
 export { Pipeline, type FlatElement, type FlatMapResult } from "./pipeline.js";
 export type { ElementOf, IterableSource, Source } from "./source.js";
 export type { HookContext, NotThenable, RetryOptions, StageFn, StageMethod, StageOptions } from "./stage-options.js";
-export type { SchemaOutput, StandardResult, StandardSchema } from "./standard-schema.js";
+export type { SchemaOutput, StandardFailure, StandardResult, StandardSchema, StandardSchemaProps, StandardSuccess, StandardTypes } from "./standard-schema.js";

@@ -14,16 +14,41 @@ import { OptionsError, ValidationError, describeValue, type ValidationIssue } fr
  */
 export interface StandardSchema<Input = unknown, Output = Input> {
   /** The Standard Schema properties. */
-  readonly "~standard": {
-    /** Always 1. */
-    readonly version: 1;
-    /** The library behind the schema (`"zod"`, `"valibot"`...). */
-    readonly vendor: string;
-    /** Checks a value: its output, or the issues found; sync or async. */
-    readonly validate: (value: unknown) => StandardResult<Output> | Promise<StandardResult<Output>>;
-    /** Carries the input and output types for inference only. */
-    readonly types?: { readonly input: Input; readonly output: Output } | undefined;
-  };
+  readonly "~standard": StandardSchemaProps<Input, Output>;
+}
+
+/**
+ * The properties under a {@link StandardSchema}'s `~standard` key.
+ *
+ * @example
+ * ```ts
+ * const props: StandardSchemaProps<unknown, number> = z.number()["~standard"];
+ * ```
+ */
+export interface StandardSchemaProps<Input = unknown, Output = Input> {
+  /** Always 1. */
+  readonly version: 1;
+  /** The library behind the schema (`"zod"`, `"valibot"`...). */
+  readonly vendor: string;
+  /** Checks a value: its output, or the issues found; sync or async. */
+  readonly validate: (value: unknown) => StandardResult<Output> | Promise<StandardResult<Output>>;
+  /** Carries the input and output types, for inference only. */
+  readonly types?: StandardTypes<Input, Output> | undefined;
+}
+
+/**
+ * The types a {@link StandardSchema} carries for inference (never present at run time).
+ *
+ * @example
+ * ```ts
+ * type Out = StandardTypes<string, number>["output"]; // number
+ * ```
+ */
+export interface StandardTypes<Input, Output> {
+  /** What the schema accepts. */
+  readonly input: Input;
+  /** What it emits. */
+  readonly output: Output;
 }
 
 /**
@@ -35,9 +60,35 @@ export interface StandardSchema<Input = unknown, Output = Input> {
  * const bad: StandardResult<number> = { issues: [{ message: "Expected number" }] };
  * ```
  */
-export type StandardResult<Output> =
-  | { readonly value: Output; readonly issues?: undefined }
-  | { readonly issues: readonly ValidationIssue[] };
+export type StandardResult<Output> = StandardSuccess<Output> | StandardFailure;
+
+/**
+ * A valid value's result.
+ *
+ * @example
+ * ```ts
+ * const ok: StandardSuccess<number> = { value: 1 };
+ * ```
+ */
+export interface StandardSuccess<Output> {
+  /** The validated (and possibly transformed) value. */
+  readonly value: Output;
+  /** Absent on success. */
+  readonly issues?: undefined;
+}
+
+/**
+ * An invalid value's result.
+ *
+ * @example
+ * ```ts
+ * const bad: StandardFailure = { issues: [{ message: "Required", path: ["id"] }] };
+ * ```
+ */
+export interface StandardFailure {
+  /** What is wrong with the value. */
+  readonly issues: readonly ValidationIssue[];
+}
 
 /**
  * The type of the elements a schema emits (its output type).
