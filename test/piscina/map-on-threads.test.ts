@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { OptionsError, TimeoutError, pipe } from "@sluice/dsl";
+import { ElementError, OptionsError, TimeoutError, pipe } from "@sluice/dsl";
 import { ThreadError, mapOnThreads } from "@sluice/piscina";
 import {
   COMPUTE,
@@ -9,6 +9,7 @@ import {
   threadCounts,
   until,
   type ExitThread,
+  type FailTimes,
   type LateThrow,
   type ParseOrThrow,
   type SpinForever,
@@ -136,6 +137,29 @@ describe("mapOnThreads: failures leave no thread behind", () => {
     expect((error as ThreadError).index).toEqual([1]);
     expect(((error as ThreadError).cause as Error).message).toBe("thrown between tasks");
     await until(() => threadCounts().live === before.live);
+  });
+});
+
+describe("mapOnThreads: element outcomes (onError, retry)", () => {
+  it("retry calls the thread again after a ThreadError, and onError: \"collect\" keeps the ThreadError of an element given up on", async () => {
+    const before = threadCounts();
+    const recovers = new Int32Array(new SharedArrayBuffer(4));
+    const givesUp = new Int32Array(new SharedArrayBuffer(4));
+    const { results, errors } = await pipe([
+      { counter: recovers, failures: 2, value: 3 },
+      { counter: givesUp, failures: 10, value: 4 },
+    ])
+      .through(mapOnThreads<FailTimes>(COMPUTE, { workers: 2, retry: { retries: 2, minDelay: 1 }, onError: "collect", pool: { name: "failTimes" } }))
+      .toResult();
+    expect(results).toEqual([9]);
+    expect(Atomics.load(recovers, 0)).toBe(3);
+    expect(Atomics.load(givesUp, 0)).toBe(3);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(ElementError);
+    expect(errors[0]!.attempts).toBe(3);
+    expect(errors[0]!.error).toBeInstanceOf(ThreadError);
+    expect((errors[0]!.error as ThreadError).message).toBe("map#1: Error: attempt 3 failed (in a worker thread; element index [1])");
+    expect(threadCounts().live).toBe(before.live);
   });
 });
 

@@ -15,6 +15,7 @@ export type SpinForever = (task: { counter: Int32Array }) => never;
 export type ParseOrThrow = (task: { text: string }) => string;
 export type ExitThread = (task: { code: number }) => never;
 export type SumBytes = (buffer: ArrayBuffer) => ArrayBuffer;
+export type FailTimes = (task: { counter: Int32Array; failures: number; value: number }) => number;
 export type Dispatch = (task: { value: number } | { counter: Int32Array }) => number;
 export type LateThrow = (task: { value: number }) => number;
 

@@ -67,3 +67,9 @@ export function lateThrow({ value }) {
 export function dispatch(task) {
   return task.counter === undefined ? square(task) : spinForever(task);
 }
+
+/** Fails until `counter` (shared with the main thread) has counted `failures` calls, then squares. */
+export function failTimes({ counter, failures, value }) {
+  if (Atomics.add(counter, 0, 1) < failures) throw new Error(`attempt ${Atomics.load(counter, 0)} failed`);
+  return value * value;
+}
