@@ -1,7 +1,7 @@
 import type { TransferListItem } from "node:worker_threads";
 import type { Piscina } from "piscina";
 import { OptionsError, type EngineContext } from "@sluice/dsl";
-import { callOnThread } from "./call-on-thread.js";
+import { callOnThread, type Submission } from "./call-on-thread.js";
 import { checkTransfer, received } from "./check-options.js";
 import { followStoppingThreads } from "./thread-exits.js";
 import type { AnyWorkerFunction, ResultOf, TaskOf, WorkerFunction } from "./worker-function.js";
@@ -63,23 +63,31 @@ export function onThreads<F extends WorkerFunction = AnyWorkerFunction>(
   pool: Piscina,
   options?: ThreadCallOptions<TaskOf<F>>,
 ): (input: TaskOf<F>, ctx: EngineContext) => Promise<ResultOf<F>> {
-  if (pool === null || typeof pool !== "object" || typeof (pool as { run?: unknown }).run !== "function") {
-    throw new OptionsError(`onThreads(): pool must be a piscina pool (received ${received(pool)})`);
-  }
-  const submission = { name: undefined as string | undefined, transfer: undefined as ((input: TaskOf<F>) => readonly TransferListItem[]) | undefined };
-  if (options !== undefined) {
-    if (options === null || typeof options !== "object") {
-      throw new OptionsError(`onThreads(): options must be an object (received ${received(options)})`);
-    }
-    for (const key of Object.keys(options)) {
-      if (key !== "name" && key !== "transfer") throw new OptionsError(`onThreads(): options.${key} is not an option (options are: name, transfer)`);
-    }
-    if (options.name !== undefined && (typeof options.name !== "string" || options.name === "")) {
-      throw new OptionsError(`onThreads(): options.name must be a non-empty string (received ${received(options.name)})`);
-    }
-    submission.name = options.name;
-    submission.transfer = checkTransfer("onThreads", options.transfer);
-  }
+  if (!isPool(pool)) throw new OptionsError(`onThreads(): pool must be a piscina pool (received ${received(pool)})`);
+  const submission = checkCallOptions<TaskOf<F>>(options);
   followStoppingThreads(pool);
   return (input, ctx) => callOnThread<TaskOf<F>, ResultOf<F>>(pool, input, ctx, submission);
+}
+
+/** Whether `value` looks like a piscina pool: what the stage uses of one. */
+function isPool(value: unknown): value is Piscina {
+  if (value === null || typeof value !== "object") return false;
+  const pool = value as { run?: unknown; on?: unknown };
+  return typeof pool.run === "function" && typeof pool.on === "function";
+}
+
+/** The options of `onThreads`, checked, as a submission. */
+function checkCallOptions<In>(options: ThreadCallOptions<In> | undefined): Submission<In> {
+  if (options === undefined) return { name: undefined, transfer: undefined };
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    throw new OptionsError(`onThreads(): options must be an object (received ${received(options)})`);
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== "name" && key !== "transfer") throw new OptionsError(`onThreads(): options.${key} is not an option (options are: name, transfer)`);
+  }
+  const { name, transfer } = options;
+  if (name !== undefined && (typeof name !== "string" || name === "")) {
+    throw new OptionsError(`onThreads(): options.name must be a non-empty string (received ${received(name)})`);
+  }
+  return { name, transfer: checkTransfer<In>("onThreads", transfer) };
 }
