@@ -24,7 +24,7 @@
  * @packageDocumentation
  * @module @sluice/piscina
  */
-export { mapOnThreads, type PoolOptions, type ThreadStageOptions } from "./map-on-threads.js";
+export { mapOnThreads, type OwnPoolOptions, type PoolOptions, type ThreadStageOptions } from "./map-on-threads.js";
 export { onThreads, type ThreadCallOptions } from "./on-threads.js";
 export { ThreadError } from "./thread-error.js";
 export type { AnyWorkerFunction, ResultOf, TaskOf, WorkerFunction } from "./worker-function.js";

@@ -22,8 +22,8 @@ export type PoolOptions = Omit<NonNullable<ConstructorParameters<typeof Piscina>
 
 /**
  * Options of {@link mapOnThreads}: the stage options of `map` (`workers`, `maxsize`,
- * `timeout`, `onTimeout`, `name`, `rateLimit`, ...) except the hooks, which the stage uses
- * for its pool, plus the pool's size and options.
+ * `timeout`, `onTimeout`, `name`, `rateLimit`, `retry`, `onError`, ...) except the hooks,
+ * which the stage uses for its pool, plus {@link OwnPoolOptions}: the pool's size and options.
  *
  * @example
  * ```ts
@@ -36,7 +36,18 @@ export type PoolOptions = Omit<NonNullable<ConstructorParameters<typeof Piscina>
  * };
  * ```
  */
-export interface ThreadStageOptions<In> extends Omit<StageOptions, "onStart" | "onDone">, Pick<ThreadCallOptions<In>, "transfer"> {
+export type ThreadStageOptions<In> = Omit<StageOptions, "onStart" | "onDone"> & OwnPoolOptions<In>;
+
+/**
+ * What {@link mapOnThreads} adds to `map`'s options: the size and options of the pool the
+ * stage owns, and what to move to its threads.
+ *
+ * @example
+ * ```ts
+ * const own: OwnPoolOptions<Uint8Array> = { threads: 2, pool: { resourceLimits: { maxOldGenerationSizeMb: 64 } } };
+ * ```
+ */
+export interface OwnPoolOptions<In> extends Pick<ThreadCallOptions<In>, "transfer"> {
   /**
    * Threads in the stage's pool: an integer from 1 to `workers`. Default `workers`, one
    * thread per call in flight. Fewer threads than `workers` keep the extra calls queued in
