@@ -20,13 +20,20 @@ import {
 const THREADS = 2;
 let pool: Piscina;
 
+// One busy call per thread: returns once every thread has loaded the worker module. Tests
+// terminate threads only after this (Node 20 can abort the process when a thread is terminated
+// while it loads an ES module through require(), which piscina tries first).
+const everyThreadLoaded = () => Promise.all([pool.run({ value: 1, spin: 20 }), pool.run({ value: 2, spin: 20 })]);
+
 beforeAll(async () => {
   pool = new Piscina({ filename: COMPUTE, minThreads: THREADS, maxThreads: THREADS });
   // Both threads loaded and idle, so the tests time thread work, not thread start-up.
-  await Promise.all([pool.run({ value: 1, spin: 20 }), pool.run({ value: 2, spin: 20 })]);
+  await everyThreadLoaded();
 });
 
 afterAll(async () => {
+  // Threads replaced after the tests' terminations may still be loading.
+  await everyThreadLoaded();
   await pool.destroy();
 });
 

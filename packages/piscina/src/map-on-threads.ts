@@ -3,7 +3,7 @@ import { OptionsError, map, type Operator, type StageOptions } from "@sluice/dsl
 import { callOnThread, type CallContext, type Submission } from "./call-on-thread.js";
 import { checkTransfer, received } from "./check-options.js";
 import { ThreadError } from "./thread-error.js";
-import { followStoppingThreads, stoppedThreads, stoppingCount } from "./thread-exits.js";
+import { followStoppingThreads, loadedThreads, stoppedThreads, stoppingCount } from "./thread-exits.js";
 import type { ThreadCallOptions } from "./on-threads.js";
 import type { AnyWorkerFunction, ResultOf, TaskOf, WorkerFunction } from "./worker-function.js";
 
@@ -77,16 +77,23 @@ class OwnedPool {
     this.piscina.on("error", (error: unknown) => {
       this.failure ??= { error };
     });
-    followStoppingThreads(this.piscina);
+    followStoppingThreads(this.piscina, true);
+  }
+
+  /** Resolves once every thread has loaded the worker module (or exited). */
+  loaded(): Promise<void> {
+    return loadedThreads(this.piscina);
   }
 
   /** Destroys the pool and resolves when every thread it ever had has exited. */
   async close(): Promise<void> {
     // First the threads piscina let go of: one that exits after destroy() has finished makes
-    // piscina start a replacement, in a pool nobody will destroy again. Then destroy(), which
-    // waits for the threads still in the pool. Repeated while a thread is left (a late exit).
+    // piscina start a replacement, in a pool nobody will destroy again. Then the replacements
+    // started meanwhile finish loading (terminating one mid-load can abort Node 20), then
+    // destroy(), which waits for the threads still in the pool. Repeated while a thread is left.
     for (let pass = 0; pass < 3; pass++) {
       await stoppedThreads(this.piscina);
+      await this.loaded();
       await this.piscina.destroy();
       if (this.piscina.threads.length === 0 && stoppingCount(this.piscina) === 0) return;
     }
@@ -150,7 +157,13 @@ export function mapOnThreads<F extends WorkerFunction = AnyWorkerFunction>(
   };
   return map(call, {
     ...stageOptions,
-    onStart: (): PoolContext => ({ pool: new OwnedPool({ ...poolOptions, filename: file, minThreads: threads, maxThreads: threads }) }),
+    onStart: async (): Promise<PoolContext> => {
+      const pool = new OwnedPool({ ...poolOptions, filename: file, minThreads: threads, maxThreads: threads });
+      // No call before every thread has loaded the module: a teardown in the first
+      // milliseconds would otherwise terminate threads mid-load (see loadedThreads).
+      await pool.loaded();
+      return { pool };
+    },
     onDone: async ({ pool, stage }: PoolContext & { stage: string }) => {
       await pool.close();
       // A thread that failed between calls, after the stage's last call: the run still hears of it.
