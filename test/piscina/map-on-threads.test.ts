@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ElementError, OptionsError, TimeoutError, pipe } from "@sluice/dsl";
+import { ElementError, OptionsError, TimeoutError, concat, pipe } from "@sluice/dsl";
 import { ThreadError, mapOnThreads } from "@sluice/piscina";
 import {
   COMPUTE,
@@ -116,6 +116,18 @@ describe("mapOnThreads: failures leave no thread behind", () => {
       break;
     }
     expect(await spin.stopped()).toBe(true);
+    expect(threadCounts().live).toBe(before.live);
+  });
+
+  it("a run torn down while the stage's threads are still loading destroys the pool once they have", async () => {
+    const before = threadCounts();
+    const boom = new Error("failed at once");
+    const threaded = pipe([{ value: 1 }]).through(mapOnThreads<Square>(COMPUTE, { workers: 2 }));
+    const failing = pipe([0]).map(() => {
+      throw boom;
+    });
+    await expect(concat(threaded, failing).toArray()).rejects.toBe(boom);
+    expect(threadCounts().started - before.started).toBe(2);
     expect(threadCounts().live).toBe(before.live);
   });
 
