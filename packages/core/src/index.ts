@@ -27,3 +27,4 @@ export {
 export { STAGE_KINDS, createStageNode, isStageNode, type StageKind, type StageNode } from "./nodes/stage-node.js";
 export { collect, iterate, type RunOptions } from "./run-graph.js";
 export { CallContext, StageInfo } from "./run/stage-info.js";
+export type { Settle, SourceOutcome } from "./run/settlement.js";

@@ -15,7 +15,18 @@
  * @packageDocumentation
  * @module @sluice/dsl
  */
-export { OptionsError, RateLimiter, TimeoutError, defaultMaxsize, type RateLimitWindow, type RateWaiter, type RunOptions, type TimeoutPolicy } from "@sluice/core";
+export {
+  OptionsError,
+  RateLimiter,
+  TimeoutError,
+  defaultMaxsize,
+  type RateLimitWindow,
+  type RateWaiter,
+  type RunOptions,
+  type Settle,
+  type SourceOutcome,
+  type TimeoutPolicy,
+} from "@sluice/core";
 export { rateLimiter } from "./rate-limiter.js";
 export { concat } from "./concat.js";
 export type { Context, EngineContext, HookInfo } from "./context.js";
@@ -24,5 +35,5 @@ export type { BatchOptions } from "./batch-options.js";
 export { batch, each, filter, flat, flatMap, map, ordered } from "./operators.js";
 export { pipe } from "./pipe.js";
 export { Pipeline, type FlatElement, type FlatMapResult } from "./pipeline.js";
-export type { ElementOf, IterableSource, Source } from "./source.js";
+export { source, type ElementOf, type IterableSource, type Source, type SourceOptions } from "./source.js";
 export type { HookContext, NotThenable, StageFn, StageMethod, StageOptions } from "./stage-options.js";

@@ -70,7 +70,10 @@ export class Expansion implements ReaderHost {
   readValue(value: unknown, position: number): boolean {
     const slot = this.slot;
     if (slot !== null) clearTimeout(slot.timer);
-    const more = this.#stage.emitChild(new Item(value, position, this.#parentLink, this.#parent.prefix, VALUE));
+    // A child holds its own reference to the parent's source element (docs/design.md §16).
+    const claim = this.#parent.claim;
+    if (claim !== null) claim.retain();
+    const more = this.#stage.emitChild(new Item(value, position, this.#parentLink, this.#parent.prefix, VALUE, claim));
     if (!more) this.paused = true;
     return more;
   }
@@ -87,7 +90,7 @@ export class Expansion implements ReaderHost {
   readFailed(error: unknown): void {
     if (!this.#end()) return;
     this.#reader.close(noop);
-    this.#stage.expansionFailed(this, error);
+    this.#stage.expansionFailed(this, this.#parent, error);
   }
 
   /** Releases the call's context and timer once; returns whether this call ended it. */
@@ -108,5 +111,5 @@ function noop(): void {}
 
 /** Builds an anchor instance (see shape-anchors.ts); called by worker-stage.ts, which owns the stage class. */
 export function anchorExpansion(stage: WorkerStage): void {
-  anchorShape(new Expansion(stage, new Item(undefined, 0, null, null, VALUE), null, new CallSlot(stage)));
+  anchorShape(new Expansion(stage, new Item(undefined, 0, null, null, VALUE, null), null, new CallSlot(stage)));
 }

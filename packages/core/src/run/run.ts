@@ -1,3 +1,4 @@
+import type { Ledger } from "./settlement.js";
 import type { SignalSource } from "./stage-info.js";
 import { anchorShape } from "./shape-anchors.js";
 
@@ -26,11 +27,15 @@ export class Run implements SignalSource {
   error: unknown = undefined;
   /** Called once when the run settles. */
   onSettle: () => void = noop;
+  /** Whether a source of this run settles its elements (docs/design.md §16). */
+  settles = false;
 
   // Linked lists, not arrays: an array literal per run is an allocation site V8 pretenures
   // when runs overlap a scavenge, which made many small runs GC-bound (docs/design.md §14).
   #stages: RunPart | null = null;
   #sources: RunPart | null = null;
+  /** Ledgers of settling sources, swept once every part has stopped; `null` when none (or swept). */
+  #ledgers: Ledger | null = null;
   #pending = 0;
   #consumerEnded = false;
   #settled = false;
@@ -66,6 +71,18 @@ export class Run implements SignalSource {
       part.nextPart = this.#stages;
       this.#stages = part;
     }
+    this.#pending++;
+  }
+
+  /** Registers a settling source's ledger: its open elements settle before the run does. */
+  addLedger(ledger: Ledger): void {
+    ledger.nextLedger = this.#ledgers;
+    this.#ledgers = ledger;
+    this.settles = true;
+  }
+
+  /** Keeps the run from settling until a matching {@link partDone} (a `settle` call in progress). */
+  hold(): void {
     this.#pending++;
   }
 
@@ -123,6 +140,14 @@ export class Run implements SignalSource {
 
   #checkSettled(): void {
     if (this.#settled || this.#pending > 0 || !(this.closing || this.#consumerEnded)) return;
+    if (this.#ledgers !== null) {
+      // Everything else has stopped: settle the elements still open, then wait for those calls.
+      const first = this.#ledgers;
+      this.#ledgers = null;
+      const reason = this.closing ? this.#reason : new DOMException("The pipeline run ended before the element settled", "AbortError");
+      for (let ledger: Ledger | null = first; ledger !== null; ledger = ledger.nextLedger) ledger.sweep(reason);
+      if (this.#pending > 0) return;
+    }
     this.#settled = true;
     if (this.#onCallerAbort !== undefined) {
       this.#callerSignal!.removeEventListener("abort", this.#onCallerAbort);

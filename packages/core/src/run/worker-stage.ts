@@ -11,6 +11,7 @@ import type { Producer, Receiver } from "./flow.js";
 import { DROP, END, Item, VALUE, pathOf } from "./item.js";
 import { readableKind, type ReadableKind } from "./iterable-reader.js";
 import { Run, type RunPart } from "./run.js";
+import { settleDone, settleFailed } from "./settlement.js";
 import { anchorShape } from "./shape-anchors.js";
 import { StageHooks, type HookedStage } from "./stage-hooks.js";
 import { CallContext, type CallOwner } from "./stage-info.js";
@@ -227,7 +228,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
       CallContext.release(ctx);
       if (slot !== null) this.#releaseSlot(slot);
       this.#busy--;
-      this.run.fail(error);
+      this.#failRun(item, error);
       this.checkFinished();
       return;
     }
@@ -261,7 +262,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
       // A non-promise that inherits the builtin then, or a species constructor that throws.
       this.#releaseSlot(pending);
       this.#busy--;
-      this.run.fail(error);
+      this.#failRun(item, error);
       this.checkFinished();
     }
   }
@@ -291,9 +292,10 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
 
   /** A call's promise rejected. */
   callRejected(slot: CallSlot, error: unknown): void {
+    const item = slot.item!;
     this.#releaseSlot(slot);
     this.#busy--;
-    this.run.fail(error);
+    this.#failRun(item, error);
     this.checkFinished();
   }
 
@@ -318,14 +320,25 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
       this.#busy--;
       this.checkFinished();
     } else if (this.#onTimeout === "skip") {
+      // Skipped, not finished: a settling source learns that the element failed.
+      settleFailed(item, error);
       if (expansion !== null) this.#endExpansion(item, expansion.count);
       else this.#drop(item);
       this.#pump();
     } else {
       this.#busy--;
-      this.run.fail(error);
+      this.#failRun(item, error);
       this.checkFinished();
     }
+  }
+
+  /**
+   * `f` failed on `item` and the run fails: a settling source learns that the element failed
+   * (unless the run was already closing, when the failure is likely the teardown's own abort).
+   */
+  #failRun(item: Item, error: unknown): void {
+    if (item.claim !== null && !this.run.closing) settleFailed(item, error);
+    this.run.fail(error);
   }
 
   /** Handles a map, filter or each result for `item`; frees the slot unless the output must wait. */
@@ -355,6 +368,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
 
   #drop(item: Item): void {
     this.#busy--;
+    if (item.claim !== null) settleDone(item);
     if (!this.#markers) return;
     item.mark = DROP;
     item.value = undefined;
@@ -388,7 +402,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
       CallContext.release(ctx);
       if (slot !== null) this.#releaseSlot(slot);
       this.#busy--;
-      this.run.fail(new TypeError(expansionProblem(this.name, result)));
+      this.#failRun(item, new TypeError(expansionProblem(this.name, result)));
       this.checkFinished();
       return;
     }
@@ -413,10 +427,10 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
   }
 
   /** An expansion's iteration failed. */
-  expansionFailed(expansion: Expansion, error: unknown): void {
+  expansionFailed(expansion: Expansion, parent: Item, error: unknown): void {
     this.#forget(expansion);
     this.#busy--;
-    this.run.fail(error);
+    this.#failRun(parent, error);
     if (!expansion.inline) this.checkFinished();
   }
 
@@ -436,6 +450,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
   /** Frees the expansion's slot and, with markers, tells `ordered()` how many children it had. */
   #endExpansion(parent: Item, count: number): void {
     this.#busy--;
+    if (parent.claim !== null) settleDone(parent);
     if (this.#markers) {
       parent.mark = END;
       parent.value = count;
