@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { OptionsError, concat, pipe, source, type SourceOutcome } from "@sluice/dsl";
-import { deferred, range, sleep, tick } from "./helpers/time.js";
+import { deferred, range, sleep, tick, until } from "./helpers/time.js";
 import { recordUnhandledRejections } from "./helpers/unhandled.js";
 
 const unhandled = recordUnhandledRejections();
@@ -128,8 +128,8 @@ describe("source(items, { settle })", () => {
         }),
     ).rejects.toBe(boom);
     expect(s.of(3)).toEqual({ status: "failed", error: boom });
-    // [1, 2] reached the consumer, but a failed toArray() hands its consumer nothing.
-    expect(s.of(1)).toEqual({ status: "released", reason: boom });
+    // [1, 2] reached the consumer before the failure.
+    expect(s.of(1)).toEqual({ status: "done" });
   });
 
   it("an element skipped by onTimeout: 'skip' settles failed with the TimeoutError", async () => {
@@ -145,7 +145,7 @@ describe("source(items, { settle })", () => {
     expect(s.of(2)?.status).toBe("done");
   });
 
-  it("break releases what was taken and not delivered; toArray() delivers nothing from a failed run", async () => {
+  it("break releases what was taken and not delivered; toArray() delivers each element as it arrives", async () => {
     const s = new Settlements();
     for await (const x of pipe(source(() => range(100), { settle: s.settle })).map((x) => x, { maxsize: 4 })) {
       if (x === 2) break;
@@ -169,8 +169,35 @@ describe("source(items, { settle })", () => {
         return x;
       }, { workers: 3 }),
     ).rejects.toBe(boom);
-    expect(t.of(1)).toEqual({ status: "released", reason: boom });
+    expect(t.of(1)).toEqual({ status: "done" });
     expect(t.of(3)).toEqual({ status: "failed", error: boom });
+  });
+
+  it("an element a pending next() hands out as teardown comes is released too, before the run settles", async () => {
+    const s = new Settlements();
+    let answer: ((result: IteratorResult<number>) => void) | null = null;
+    let position = 0;
+    // A queue consumer's shape: next() waits for an element; return() answers a waiting next().
+    const feed: AsyncIterableIterator<number> = {
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      next: () => (position < 2 ? Promise.resolve({ done: false, value: position++ }) : new Promise((resolve) => (answer = resolve))),
+      return: async () => {
+        answer?.({ done: false, value: 99 });
+        return { done: true, value: undefined };
+      },
+    };
+    const controller = new AbortController();
+    const run = pipe(source(() => feed, { settle: s.settle })).map((x) => x).toArray({ signal: controller.signal });
+    await until(() => answer !== null, "the third next()");
+    controller.abort(new Error("stop"));
+    await expect(run).rejects.toThrow("stop");
+    expect([...s.statuses().entries()].sort((a, b) => a[0] - b[0])).toEqual([
+      [0, "done"],
+      [1, "done"],
+      [99, "released"],
+    ]);
   });
 
   it("an aborted run releases every open element with the signal's reason before it settles", async () => {

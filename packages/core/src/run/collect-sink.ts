@@ -1,7 +1,7 @@
 import type { Producer, Receiver } from "./flow.js";
 import { VALUE, type Item } from "./item.js";
 import { Run } from "./run.js";
-import { settleDone, type Claim } from "./settlement.js";
+import { settleDone } from "./settlement.js";
 import { anchorShape } from "./shape-anchors.js";
 
 const NO_VALUES: readonly unknown[] = Object.freeze([]);
@@ -15,12 +15,6 @@ export class CollectSink implements Receiver {
   upstream!: Producer;
   /** The collected values, or `null` when they are discarded (`run()`). */
   readonly values: unknown[] | null;
-  /**
-   * References to settling sources' elements whose values wait in `values`: they are
-   * delivered when the data is complete, not before, since a run that fails hands its
-   * consumer nothing (docs/design.md §16).
-   */
-  #claims: Claim[] | null = null;
 
   constructor(
     readonly run: Run,
@@ -34,23 +28,13 @@ export class CollectSink implements Receiver {
 
   push(item: Item): boolean {
     if (item.mark === VALUE && this.values !== null) this.values.push(item.value);
-    if (item.claim !== null) {
-      if (this.values === null) {
-        settleDone(item);
-      } else {
-        (this.#claims ??= []).push(item.claim);
-        item.claim = null;
-      }
-    }
+    // Delivered once in the result (not at the end of the run: a source that holds a bounded
+    // number of unsettled elements, such as a queue consumer, would wait forever for that).
+    if (item.claim !== null) settleDone(item);
     return true;
   }
 
   end(): void {
-    const claims = this.#claims;
-    if (claims !== null) {
-      this.#claims = null;
-      for (const claim of claims) claim.release();
-    }
     this.run.consumerEnded();
   }
 }

@@ -38,8 +38,10 @@ export class SourceStage implements Producer, RunPart, ReaderHost {
     if (settle === undefined) {
       this.#ledger = null;
     } else {
-      this.#ledger = new Ledger(run, settle);
-      run.addLedger(this.#ledger);
+      const ledger = (this.#ledger = new Ledger(run, settle));
+      run.addLedger(ledger);
+      // An element handed out as teardown came was taken too: it settles (released) with the rest.
+      this.#reader.late = (value) => void ledger.claim(value);
     }
   }
 
