@@ -18,9 +18,22 @@ import { isPromiseLike, whenSettled } from "./thenable.js";
  * ```
  */
 export type SourceOutcome =
-  | { readonly status: "done" }
-  | { readonly status: "failed"; readonly error: unknown }
-  | { readonly status: "released"; readonly reason: unknown };
+  | {
+      /** Everything derived from the element has finished. */
+      readonly status: "done";
+    }
+  | {
+      /** Something derived from the element failed. */
+      readonly status: "failed";
+      /** What failed it: `f`'s error, or the `TimeoutError` of a skipped call. */
+      readonly error: unknown;
+    }
+  | {
+      /** The run was torn down before the element finished. */
+      readonly status: "released";
+      /** What tore the run down: its error, the signal's reason, or an `AbortError` for a `break`. */
+      readonly reason: unknown;
+    };
 
 /**
  * A source's acknowledgement callback: called once per element the run took from the
