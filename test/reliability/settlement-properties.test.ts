@@ -89,7 +89,7 @@ function expectedPerSource(shape: Shape): number[] {
 }
 
 function build(shape: Shape, settle: (el: number, outcome: SourceOutcome) => void | Promise<void>, pulled: { n: number }): Pipeline<El> {
-  const base = source(
+  const base = source<number>(
     function* () {
       for (let i = 0; i < shape.count; i++) {
         pulled.n = i + 1;
