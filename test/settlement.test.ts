@@ -132,6 +132,47 @@ describe("source(items, { settle })", () => {
     expect(s.of(1)).toEqual({ status: "done" });
   });
 
+  it("an element given up under onError skip, collect or a handler settles failed while the run goes on", async () => {
+    const boom = new Error("bad element");
+    const f = (x: number) => {
+      if (x === 2) throw boom;
+      return x;
+    };
+    const skipped = new Settlements();
+    expect((await pipe(source([1, 2, 3], { settle: skipped.settle })).map(f, { onError: "skip" })).sort()).toEqual([1, 3]);
+    expect(skipped.of(2)).toEqual({ status: "failed", error: boom });
+    expect([skipped.of(1), skipped.of(3)]).toEqual([{ status: "done" }, { status: "done" }]);
+
+    const collected = new Settlements();
+    const result = await pipe(source([1, 2, 3], { settle: collected.settle })).map(f, { onError: "collect" }).toResult();
+    expect(result.errors.map((e) => e.error)).toEqual([boom]);
+    expect(collected.of(2)).toEqual({ status: "failed", error: boom });
+
+    const handled = new Settlements();
+    const seen: unknown[] = [];
+    await pipe(source([1, 2, 3], { settle: handled.settle }))
+      .flatMap((x) => [x, x])
+      .map(f, { onError: async (failure) => void seen.push(failure.error) })
+      .run();
+    expect(seen).toEqual([boom, boom]);
+    expect(handled.of(2)).toEqual({ status: "failed", error: boom });
+    expect(handled.calls).toHaveLength(3);
+  });
+
+  it("an element that succeeds on a retry settles done, once", async () => {
+    const s = new Settlements();
+    let calls = 0;
+    const out = await pipe(source([1], { settle: s.settle })).map(
+      (x) => {
+        if (calls++ === 0) throw new Error("flaky");
+        return x;
+      },
+      { retry: { retries: 2, minDelay: 1 } },
+    );
+    expect(out).toEqual([1]);
+    expect(s.calls).toEqual([{ element: 1, outcome: { status: "done" } }]);
+  });
+
   it("an element skipped by onTimeout: 'skip' settles failed with the TimeoutError", async () => {
     const s = new Settlements();
     const out = await pipe(source([1, 2], { settle: s.settle })).map((x, ctx) => (x === 1 ? untilAborted(ctx.signal) : x), {

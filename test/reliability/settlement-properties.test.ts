@@ -39,6 +39,8 @@ interface Shape {
   readonly each: boolean;
   /** The first map throws for this source element (-1: never). */
   readonly failSrc: number;
+  /** What that map's `onError` does with the failure. */
+  readonly onError: "fail" | "skip";
   readonly consumer: "toArray" | "forAwait" | "break" | "abort";
   /** break: after this many elements; abort: after this many ms. */
   readonly stopAfter: number;
@@ -58,6 +60,7 @@ const shapeArb: fc.Arbitrary<Shape> = fc.record({
   broadcast: fc.boolean(),
   each: fc.boolean(),
   failSrc: fc.oneof(fc.constant(-1), fc.integer({ min: 0, max: 25 })),
+  onError: fc.constantFrom<Shape["onError"]>("fail", "skip"),
   consumer: fc.constantFrom<Shape["consumer"]>("toArray", "forAwait", "break", "abort"),
   stopAfter: fc.integer({ min: 0, max: 6 }),
   asyncSettle: fc.boolean(),
@@ -110,7 +113,7 @@ function build(shape: Shape, settle: (el: number, outcome: SourceOutcome) => voi
             throw new FailedElement(el.src);
           }
           return wait(step.delay, () => ({ src: el.src, v: mapV(el.v) }));
-        }, options);
+        }, { ...options, onError: shape.onError });
         break;
       case "filter":
         p = p.filter((el) => wait(step.delay, () => keep(el.v)), options);
@@ -203,9 +206,11 @@ describe("source settlement", () => {
             // a toArray() that rejects hands over none of what it received.
             if (!(shape.consumer === "toArray" && error !== undefined)) expect(delivered[src], `element ${src} done`).toBe(expected[src]);
           } else if (outcome.status === "failed") {
-            // A consumer that broke out first does not see the error; any other sees this one.
+            // The run fails with it (a consumer that broke out first does not see it), or,
+            // under onError: "skip", goes on without the element.
             expect(outcome.error).toBeInstanceOf(FailedElement);
-            if (shape.consumer !== "break") expect(outcome.error).toBe(error);
+            if (shape.consumer !== "break" && shape.onError === "fail") expect(outcome.error).toBe(error);
+            if (shape.onError === "skip") expect(error).not.toBeInstanceOf(FailedElement);
             // After a batch, everything derived from a batch derives from all its elements.
             if (!shape.steps.some((step) => step.kind === "batch")) expect((outcome.error as FailedElement).src).toBe(src);
           } else {
@@ -214,7 +219,8 @@ describe("source settlement", () => {
           }
         }
         if (error === undefined && (shape.consumer === "toArray" || shape.consumer === "forAwait")) {
-          expect(outcomes.every((o) => o[0]?.status === "done")).toBe(true);
+          // A skipped element (and, after a batch, the rest of its batch) failed; all else is done.
+          expect(outcomes.every((o, src) => o[0]?.status === "done" || (shape.onError === "skip" && o[0]?.status === "failed" && (src === shape.failSrc || shape.steps.some((s) => s.kind === "batch"))))).toBe(true);
         }
         if (error instanceof FailedElement) expect(outcomes[error.src]![0]!.status).toBe("failed");
       }),

@@ -16,16 +16,23 @@
  * @module @sluice/dsl
  */
 export {
+  ElementError,
+  ElementErrors,
   OptionsError,
   RateLimiter,
   TimeoutError,
+  ValidationError,
   defaultMaxsize,
+  type ErrorPolicy,
   type RateLimitWindow,
   type RateWaiter,
   type RunOptions,
+  type RunResult,
   type Settle,
   type SourceOutcome,
   type TimeoutPolicy,
+  type ValidationIssue,
+  type ValidationPathSegment,
 } from "@sluice/core";
 export { rateLimiter } from "./rate-limiter.js";
 export { concat } from "./concat.js";
@@ -36,4 +43,5 @@ export { batch, each, filter, flat, flatMap, map, ordered } from "./operators.js
 export { pipe } from "./pipe.js";
 export { Pipeline, type FlatElement, type FlatMapResult } from "./pipeline.js";
 export { source, type ElementOf, type IterableSource, type Source, type SourceOptions } from "./source.js";
-export type { HookContext, NotThenable, StageFn, StageMethod, StageOptions } from "./stage-options.js";
+export type { HookContext, NotThenable, RetryOptions, StageFn, StageMethod, StageOptions } from "./stage-options.js";
+export type { SchemaOutput, StandardFailure, StandardResult, StandardSchema, StandardSchemaProps, StandardSuccess, StandardTypes } from "./standard-schema.js";

@@ -30,7 +30,7 @@ export class BatchStage implements Receiver, Producer, RunPart {
   #current: unknown[] | null = null;
   /** A batch ready while downstream was full: pushed on `resume()`. */
   #held: unknown[] | null = null;
-  /** The claims of the current batch's elements, when its source settles (docs/design.md §16). */
+  /** The claims of the current batch's elements, when its source settles (docs/design.md §17). */
   #currentClaims: Claim[] | null = null;
   /** The claims of the held batch's elements. */
   #heldClaims: Claim[] | null = null;

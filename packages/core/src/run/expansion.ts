@@ -24,6 +24,9 @@ export class Expansion implements ReaderHost {
   #ctx: CallContext | null;
   /** The call's slot in a timed stage; `null` otherwise. */
   readonly slot: CallSlot | null;
+  /** The call's attempt at the element, and when its first attempt started (for retries). */
+  readonly attempt: number;
+  readonly firstStart: number;
   #ended = false;
   #onClosedFn: (() => void) | null = null;
 
@@ -33,6 +36,8 @@ export class Expansion implements ReaderHost {
     this.#parentLink = new PathLink(parent.pos, parent.up);
     this.#ctx = ctx;
     this.slot = slot;
+    this.attempt = ctx === null ? 1 : ctx.attempt;
+    this.firstStart = ctx === null ? 0 : CallContext.firstStart(ctx);
     this.#reader = new IterableReader(this);
   }
 
@@ -60,6 +65,11 @@ export class Expansion implements ReaderHost {
     this.#reader.close(noop);
   }
 
+  /** The element whose children these are. */
+  get parent(): Item {
+    return this.#parent;
+  }
+
   /** The children emitted so far (an end marker's count). */
   get count(): number {
     return this.#reader.count;
@@ -70,7 +80,7 @@ export class Expansion implements ReaderHost {
   readValue(value: unknown, position: number): boolean {
     const slot = this.slot;
     if (slot !== null) clearTimeout(slot.timer);
-    // A child holds its own reference to the parent's source element (docs/design.md §16).
+    // A child holds its own reference to the parent's source element (docs/design.md §17).
     const claim = this.#parent.claim;
     if (claim !== null) claim.retain();
     const more = this.#stage.emitChild(new Item(value, position, this.#parentLink, this.#parent.prefix, VALUE, claim));
@@ -90,7 +100,7 @@ export class Expansion implements ReaderHost {
   readFailed(error: unknown): void {
     if (!this.#end()) return;
     this.#reader.close(noop);
-    this.#stage.expansionFailed(this, this.#parent, error);
+    this.#stage.expansionFailed(this, error);
   }
 
   /** Releases the call's context and timer once; returns whether this call ended it. */

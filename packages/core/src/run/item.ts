@@ -26,7 +26,7 @@ export type Mark = typeof VALUE | typeof DROP | typeof END;
  * map and filter: `prefix` (concat positions, outermost first) ++ path(`up`) ++ `[pos]`.
  * A `pos` of -1 names the expansion itself rather than one of its children (end markers).
  * `claim` is the item's reference to the source element it derives from, for a source that
- * settles (docs/design.md §16); `null` otherwise, and always on markers.
+ * settles (docs/design.md §17); `null` otherwise, and always on markers.
  */
 export class Item {
   constructor(

@@ -45,7 +45,7 @@ export class IterableReader {
   /** Values read so far. */
   count = 0;
   /**
-   * For a source that settles (docs/design.md §16): takes a value whose `next()` was pending
+   * For a source that settles (docs/design.md §17): takes a value whose `next()` was pending
    * when teardown came, which the run must still settle; and makes teardown wait for that
    * `next()`, so that no value handed out goes unaccounted. `null` otherwise.
    */

@@ -41,7 +41,7 @@ export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
   /** An error not yet delivered to a `next()`. */
   #failure: { error: unknown } | null = null;
   #leaving: Array<() => void> | null = null;
-  /** The data ended while values of a settling source wait in the buffer (docs/design.md §16). */
+  /** The data ended while values of a settling source wait in the buffer (docs/design.md §17). */
   #endPending = false;
 
   /**
@@ -161,6 +161,9 @@ export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
     } else if (run.failed) {
       this.#buffer.clear();
       this.#failure = { error: run.error };
+    } else if (run.failures !== null) {
+      // Collected failures are thrown after the last element: never lost silently.
+      this.#failure = { error: run.collectedErrors([]) };
     }
     this.#settleWaiters();
   }

@@ -53,7 +53,7 @@ export type Settle<T> = (element: T, outcome: SourceOutcome) => void | PromiseLi
 const DONE: SourceOutcome = Object.freeze({ status: "done" });
 
 /**
- * One reference count per source element of a source that settles (docs/design.md §16).
+ * One reference count per source element of a source that settles (docs/design.md §17).
  * Every item that derives from the element holds one reference in `item.claim`: a fan-out
  * clone or a flatMap child adds one, an item that reaches the consumer or is dropped gives
  * its own back. A batch's item holds a group claim whose members are the claims of its
@@ -125,7 +125,7 @@ export function settleFailed(item: Item, error: unknown): void {
  * The open elements of one settling source in one run, and the calls of its `settle`.
  * Calls are made in a microtask, never inside the engine's own frames, and each holds the
  * run open until it (and its promise) has settled; a throw fails the run. When everything
- * else in the run has stopped, `sweep` settles what is still open (docs/design.md §16).
+ * else in the run has stopped, `sweep` settles what is still open (docs/design.md §17).
  */
 export class Ledger {
   /** The next ledger of the same run (set by `Run.addLedger`). */

@@ -22,7 +22,7 @@ export class SourceStage implements Producer, RunPart, ReaderHost {
   readonly #source: unknown;
   readonly #markers: boolean;
   readonly #reader: IterableReader;
-  /** The open elements of a source that settles, or `null` (docs/design.md §16). */
+  /** The open elements of a source that settles, or `null` (docs/design.md §17). */
   readonly #ledger: Ledger | null;
   /** The source is a promise not yet settled: nothing to close. */
   #opening = false;

@@ -6,6 +6,7 @@ import { createSourceNode } from "../nodes/source-node.js";
 import { createStageNode, type StageKind, type StageNode } from "../nodes/stage-node.js";
 import type { TimeoutPolicy } from "../nodes/stage-settings.js";
 import { CallSlot } from "./call-slot.js";
+import { ElementOutcomes, type OutcomeStage, type PendingRetry } from "./element-outcomes.js";
 import { Expansion, anchorExpansion } from "./expansion.js";
 import type { Producer, Receiver } from "./flow.js";
 import { DROP, END, Item, VALUE, pathOf } from "./item.js";
@@ -26,7 +27,7 @@ type Fn = (value: unknown, ctx: unknown) => unknown;
  * callbacks. A slot stays busy until its output is accepted downstream, so a stalled
  * consumer stops this stage (backpressure) instead of growing a buffer (docs/design.md §5, §6).
  */
-export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, HookedStage, RateWaiter {
+export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, HookedStage, RateWaiter, OutcomeStage {
   /** Where this stage's outputs go. */
   out!: Receiver;
   /** What to resume when the input queue has room again. */
@@ -47,6 +48,10 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
   readonly #hooks: StageHooks;
   /** The stage's rate limit, or `null` (then the check costs one comparison per call). */
   readonly #limiter: RateLimiter | null;
+  /** Retries and `onError`, or `null` for neither: a failure then fails the run (§7). */
+  readonly #outcomes: ElementOutcomes | null;
+  /** Whether calls note when an element's first attempt started (only for `maxRetryTime`). */
+  readonly #clocked: boolean;
 
   readonly #queue = new BoundedQueue<Item>();
   /** Outputs that finished while downstream was full; each still holds its slot. */
@@ -83,6 +88,9 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     const rateLimit = settings.rateLimit;
     this.#limiter =
       rateLimit === undefined ? null : rateLimit instanceof RateLimiter ? rateLimit : new RateLimiter(rateLimit.limit, rateLimit.interval);
+    const retry = settings.retry;
+    this.#outcomes = retry === undefined && settings.onError === "fail" ? null : new ElementOutcomes(this, settings.onError, retry);
+    this.#clocked = retry !== undefined && retry.maxRetryTime !== Infinity;
   }
 
   // ---- Receiver ----------------------------------------------------------------------
@@ -94,7 +102,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
       if (!this.out.push(item)) this.#downstreamFull = true;
     } else if (this.#busy < this.#workers && this.#ready && (this.#limiter === null || this.#limiter.acquire(this))) {
       this.#busy++;
-      this.#call(item);
+      this.#call(item, 1, 0);
     } else {
       this.#queue.push(item);
     }
@@ -139,6 +147,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
 
   close(): void {
     this.#limiter?.cancel(this);
+    if (this.#outcomes !== null) this.#busy -= this.#outcomes.close();
     this.#queue.clear();
     if (this.#outbox !== null) {
       this.#busy -= this.#outbox.length;
@@ -168,7 +177,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
       return;
     }
     this.#busy++;
-    this.#call(this.#queue.shift()!);
+    this.#call(this.#queue.shift()!, 1, 0);
     this.#pump();
   }
 
@@ -213,10 +222,11 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
 
   // ---- calls -------------------------------------------------------------------------
 
-  #call(item: Item): void {
+  /** Calls `f` on `item` in a slot already counted busy: attempt `attempt`, the first of which started at `firstStart`. */
+  #call(item: Item, attempt: number, firstStart: number): void {
     // A timed call needs its slot (and so its own signal) before f runs.
     const slot = this.timeout === undefined ? null : this.#takeSlot(item);
-    const ctx = new CallContext(this.name, slot ?? this, item);
+    const ctx = new CallContext(this.name, slot ?? this, item, attempt, attempt === 1 && this.#clocked ? Date.now() : firstStart);
     // The hook's values are copied onto each ctx rather than put on a per-run prototype:
     // a class per run would give every run new hidden classes and make ctx reads megamorphic.
     const context = this.#hooks.context;
@@ -227,9 +237,13 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     } catch (error) {
       CallContext.release(ctx);
       if (slot !== null) this.#releaseSlot(slot);
-      this.#busy--;
-      this.#failRun(item, error);
-      this.checkFinished();
+      if (this.#outcomes === null) {
+        this.#busy--;
+        this.#failRun(item, error);
+        this.checkFinished();
+      } else {
+        this.#outcomes.failed(item, error, attempt, CallContext.firstStart(ctx), -1, true);
+      }
       return;
     }
     // An iterable is read, even when it is also thenable (a Pipeline): docs/behaviour.md §9.3.
@@ -292,11 +306,19 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
 
   /** A call's promise rejected. */
   callRejected(slot: CallSlot, error: unknown): void {
+    const outcomes = this.#outcomes;
     const item = slot.item!;
+    if (outcomes === null) {
+      this.#releaseSlot(slot);
+      this.#busy--;
+      this.#failRun(item, error);
+      this.checkFinished();
+      return;
+    }
+    const ctx = slot.ctx!;
     this.#releaseSlot(slot);
-    this.#busy--;
-    this.#failRun(item, error);
-    this.checkFinished();
+    outcomes.failed(item, error, ctx.attempt, CallContext.firstStart(ctx), -1, false);
+    this.#pump();
   }
 
   /**
@@ -324,6 +346,11 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
       settleFailed(item, error);
       if (expansion !== null) this.#endExpansion(item, expansion.count);
       else this.#drop(item);
+      this.#pump();
+    } else if (this.#outcomes !== null) {
+      // An element failure like a rejection: retried, or given up under onError.
+      if (expansion !== null) this.#outcomes.failed(item, error, expansion.attempt, expansion.firstStart, expansion.count, false);
+      else this.#outcomes.failed(item, error, slot.ctx!.attempt, CallContext.firstStart(slot.ctx!), -1, false);
       this.#pump();
     } else {
       this.#busy--;
@@ -384,7 +411,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
       // Without a turn the elements wait in the queue, so backpressure reaches the source.
       if (this.#limiter !== null && !this.#limiter.acquire(this)) break;
       this.#busy++;
-      this.#call(queue.shift()!);
+      this.#call(queue.shift()!, 1, 0);
     }
     this.#pumping = false;
     if (this.#upstreamPaused && !this.run.closing && (this.#maxsize === 0 || queue.length < this.#maxsize)) {
@@ -427,10 +454,16 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
   }
 
   /** An expansion's iteration failed. */
-  expansionFailed(expansion: Expansion, parent: Item, error: unknown): void {
+  expansionFailed(expansion: Expansion, error: unknown): void {
     this.#forget(expansion);
+    const outcomes = this.#outcomes;
+    if (outcomes !== null) {
+      outcomes.failed(expansion.parent, error, expansion.attempt, expansion.firstStart, expansion.count, expansion.inline);
+      if (!expansion.inline) this.#pump();
+      return;
+    }
     this.#busy--;
-    this.#failRun(parent, error);
+    this.#failRun(expansion.parent, error);
     if (!expansion.inline) this.checkFinished();
   }
 
@@ -456,6 +489,51 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
       parent.value = count;
       if (!this.out.push(parent)) this.#downstreamFull = true;
     }
+  }
+
+  // ---- OutcomeStage (retries and onError) ---------------------------------------------
+
+  /** Drops an element given up on under `onError`, keeping an expansion's children so far. */
+  dropFailed(item: Item, emitted: number, inline: boolean): void {
+    if (emitted < 0) this.#drop(item);
+    else this.#endExpansion(item, emitted);
+    if (!inline) this.#pump();
+  }
+
+  /** Fails the run for an element's failure (or a throwing handler), freeing its slot. */
+  failRun(error: unknown, inline: boolean): void {
+    this.#busy--;
+    this.run.fail(error);
+    if (!inline) this.checkFinished();
+  }
+
+  /** An element's outcome settled during teardown: free its slot. */
+  abandon(): void {
+    this.#busy--;
+    this.checkFinished();
+  }
+
+  /** A back-off ended: the element's next attempt takes its turn from the rate limit, then starts in the slot it kept. */
+  restart(retry: PendingRetry): void {
+    if (this.#limiter !== null) {
+      retry.granted = () => {
+        if (retry.cancelled) this.#limiter!.refund();
+        else this.#retryNow(retry);
+      };
+      if (!this.#limiter.acquire(retry)) return;
+    }
+    this.#retryNow(retry);
+  }
+
+  /** Teardown reached an element waiting for its next attempt. */
+  cancelRetry(retry: PendingRetry): void {
+    this.#limiter?.cancel(retry);
+  }
+
+  #retryNow(retry: PendingRetry): void {
+    this.#outcomes!.retryStarted(retry);
+    this.#call(retry.item, retry.attempt, retry.firstStart);
+    this.#pump();
   }
 
   // ---- slots -------------------------------------------------------------------------
@@ -518,6 +596,8 @@ const anchorStage = new WorkerStage(
     onStart: undefined,
     onDone: undefined,
     rateLimit: undefined,
+    onError: "fail",
+    retry: undefined,
   }),
   false,
 );
