@@ -8,6 +8,9 @@
  * maxsize sweep instead of the scenarios; `--busy` times sluice and the worker pool in A, C, C2
  * and E alone and then beside a noisy neighbour (busy.ts). Progress goes to stderr, tables to stdout.
  *
+ * Scenario G (a BullMQ queue) needs a Redis: REDIS_URL, else a throwaway redis-server on a free
+ * port. Without either, `--smoke` (CI) fails, and other modes report that G was not run.
+ *
  * `--systems sluice --solo` runs only the named systems (for `node --cpu-prof`); `--ix` adds
  * IxJS to scenario A (about 30 s a run); `--gc-between-runs` forces a full GC before every
  * timed run (see docs/benchmarks.md for why that is not the default).
@@ -108,7 +111,7 @@ function parseArgs(argv: readonly string[]): Args {
       case "--help":
       case "-h":
         process.stdout.write(
-          "pnpm bench [--smoke | --quick | --full] [--sweep | --busy] [--only A,B,C,D,E] [--systems sluice,...] [--solo] [--ix] [--gc-between-runs] [--out report.md]\n",
+          "pnpm bench [--smoke | --quick | --full] [--sweep | --busy] [--only A,B,C,D,E,F,G] [--systems sluice,...] [--solo] [--ix] [--gc-between-runs] [--out report.md]\n",
         );
         process.exit(0);
       default:

@@ -1,10 +1,9 @@
 // A consumer process for the fault tests (test/bullmq/faults.test.ts): runs a jobs() pipeline
-// on a queue and prints "processed <job id>" for every job its map stage finishes. Stops
-// on SIGTERM (an abort, which releases what it holds), or by itself with "drain" once the
-// queue is empty. Arguments: redis-url queue prefetch delay-ms drain|serve.
+// on a queue and prints "processed <job id>" for every job its map stage finishes, until
+// SIGTERM (an abort, which releases what it holds). Arguments: redis-url queue prefetch delay-ms.
 import { jobs } from "@sluice/bullmq";
 
-const [url, queueName, prefetch, delayMs, mode] = process.argv.slice(2);
+const [url, queueName, prefetch, delayMs] = process.argv.slice(2);
 const { hostname, port } = new URL(url);
 const controller = new AbortController();
 process.once("SIGTERM", () => controller.abort(new Error("SIGTERM")));
@@ -14,7 +13,6 @@ try {
   await jobs(queueName, {
     connection: { host: hostname, port: Number(port), maxRetriesPerRequest: null },
     prefetch: Number(prefetch),
-    endWhenDrained: mode === "drain",
     worker: { lockDuration: 1_000, stalledInterval: 300 },
   })
     .map(async (job) => {

@@ -19,12 +19,12 @@ describe("consumer processes", () => {
   it("a consumer killed mid-run: every job is processed at least once and completed exactly once after another takes over", async () => {
     const queue = freshQueue("killed");
     const completed = await completions(queue.name);
-    const first = new Consumer(queue.name, { prefetch: 4, delayMs: 20, drain: false });
+    const first = new Consumer(queue.name, { prefetch: 4, delayMs: 20 });
     await queue.addBulk(Array.from({ length: JOBS }, (_, n) => ({ name: "n", data: n })));
     await until(() => first.processed.length >= 10, "the first consumer to process 10 jobs");
     first.child.kill("SIGKILL");
     await first.exited;
-    const second = new Consumer(queue.name, { prefetch: 4, delayMs: 5, drain: false });
+    const second = new Consumer(queue.name, { prefetch: 4, delayMs: 5 });
     try {
       // The jobs the first one held stay locked until their locks expire (1 s); then the
       // second one's stalled-job check puts them back in the queue.
@@ -44,12 +44,15 @@ describe("consumer processes", () => {
   it("two consumer processes on one queue share the work, and no job is completed twice", async () => {
     const queue = freshQueue("shared");
     const completed = await completions(queue.name);
-    const consumers = [0, 1].map(() => new Consumer(queue.name, { prefetch: 4, delayMs: 10, drain: true }));
-    // Both workers connect and wait before the jobs arrive, so both get some.
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    await queue.addBulk(Array.from({ length: JOBS }, (_, n) => ({ name: "n", data: n })));
-    const codes = await Promise.all(consumers.map((c) => c.exited));
-    expect(codes, consumers.map((c) => c.stderr).join("\n")).toEqual([0, 0]);
+    const consumers = [0, 1].map(() => new Consumer(queue.name, { prefetch: 4, delayMs: 20 }));
+    try {
+      // Both workers are connected and waiting before the jobs arrive, so both get some.
+      await until(async () => (await queue.getWorkers()).length === 2, "two workers on the queue", 15_000);
+      await queue.addBulk(Array.from({ length: JOBS }, (_, n) => ({ name: "n", data: n })));
+      await until(async () => (await queue.getCompletedCount()) === JOBS, `${JOBS} completed jobs`, 15_000);
+    } finally {
+      for (const consumer of consumers) await stop(consumer);
+    }
     const [a, b] = consumers.map((c) => c.processed);
     expect(a!.length + b!.length).toBe(JOBS);
     expect(a!.filter((id) => b!.includes(id))).toEqual([]);

@@ -59,11 +59,11 @@ export class Consumer {
   readonly exited: Promise<number | null>;
   #stderr = "";
 
-  constructor(queueName: string, options: { prefetch: number; delayMs: number; drain: boolean }) {
+  constructor(queueName: string, options: { prefetch: number; delayMs: number }) {
     const script = fileURLToPath(new URL("./consumer.mjs", import.meta.url));
     this.child = spawn(
       process.execPath,
-      [script, inject("redisUrl"), queueName, String(options.prefetch), String(options.delayMs), options.drain ? "drain" : "serve"],
+      [script, inject("redisUrl"), queueName, String(options.prefetch), String(options.delayMs)],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     let pending = "";
