@@ -2,6 +2,7 @@ import type { Ledger } from "./settlement.js";
 import { ElementErrors, type ElementError } from "../errors.js";
 import type { SignalSource } from "./stage-info.js";
 import { anchorShape } from "./shape-anchors.js";
+import { isPromiseLike, whenSettled } from "./thenable.js";
 
 /** A part of a run that does asynchronous work and must report when it has fully stopped. */
 export interface RunPart {
@@ -89,6 +90,34 @@ export class Run implements SignalSource {
   /** Keeps the run from settling until a matching {@link partDone} (a `settle` call in progress). */
   hold(): void {
     this.#pending++;
+  }
+
+  /**
+   * Calls a user callback the run waits for (`onDone`, a source's `settle`), already counted
+   * as pending: a throw or a rejection fails the run, and {@link partDone} follows once the
+   * callback (and its promise) has settled.
+   */
+  awaitCallback(call: () => unknown): void {
+    let result: unknown;
+    try {
+      result = call();
+    } catch (error) {
+      this.fail(error);
+      this.partDone();
+      return;
+    }
+    if (!isPromiseLike(result)) {
+      this.partDone();
+      return;
+    }
+    whenSettled(
+      result,
+      () => this.partDone(),
+      (error) => {
+        this.fail(error);
+        this.partDone();
+      },
+    );
   }
 
   /**

@@ -1,7 +1,6 @@
 import type { Item } from "./item.js";
 import { Run } from "./run.js";
 import { anchorShape } from "./shape-anchors.js";
-import { isPromiseLike, whenSettled } from "./thenable.js";
 
 /**
  * What became of one source element, as a source's `settle` callback learns it:
@@ -133,8 +132,6 @@ export class Ledger {
   readonly #run: Run;
   readonly #settle: Settle<unknown>;
   readonly #open = new Set<Claim>();
-  #onSettled: (() => void) | null = null;
-  #onRejected: ((error: unknown) => void) | null = null;
 
   constructor(run: Run, settle: Settle<unknown>) {
     this.#run = run;
@@ -165,28 +162,7 @@ export class Ledger {
   #call(element: unknown, outcome: SourceOutcome): void {
     const run = this.#run;
     run.hold();
-    queueMicrotask(() => {
-      let result: unknown;
-      try {
-        result = this.#settle(element, outcome);
-      } catch (error) {
-        run.fail(error);
-        run.partDone();
-        return;
-      }
-      if (isPromiseLike(result)) {
-        whenSettled(
-          result,
-          (this.#onSettled ??= () => run.partDone()),
-          (this.#onRejected ??= (error: unknown) => {
-            run.fail(error);
-            run.partDone();
-          }),
-        );
-      } else {
-        run.partDone();
-      }
-    });
+    queueMicrotask(() => run.awaitCallback(() => this.#settle(element, outcome)));
   }
 }
 
