@@ -92,6 +92,23 @@ describe("jobs()", () => {
     expect(failed?.failedReason).toBe("always fails");
   });
 
+  it("with onError: 'skip' a failed element fails its job in BullMQ and the run goes on", async () => {
+    const queue = freshQueue<{ n: number }>("skip");
+    await queue.addBulk([1, 2, 3].map((n) => ({ name: "n", data: { n }, opts: { attempts: 1 } })));
+    const done = await jobs<{ n: number }>(queue.name, { connection: connection(), prefetch: 2, endWhenDrained: true }).map(
+      (job) => {
+        if (job.data.n === 2) throw new Error("two is bad");
+        return job.data.n;
+      },
+      { onError: "skip" },
+    );
+    expect(done.sort()).toEqual([1, 3]);
+    expect(await queue.getJobCounts("completed", "failed")).toMatchObject({ completed: 2, failed: 1 });
+    const [failed] = await queue.getJobs(["failed"]);
+    expect(failed?.data.n).toBe(2);
+    expect(failed?.failedReason).toBe("two is bad");
+  });
+
   it("an abort releases the jobs held: back to waiting, neither completed nor failed", async () => {
     const queue = freshQueue("abort");
     await queue.addBulk(Array.from({ length: 10 }, (_, n) => ({ name: "n", data: n })));
