@@ -109,6 +109,27 @@ describe("jobs()", () => {
     expect(failed?.failedReason).toBe("two is bad");
   });
 
+  it("endWhenDrained waits for a failed job's later attempt, and two such consumers both end", async () => {
+    const queue = freshQueue<{ n: number }>("drained");
+    await queue.addBulk(
+      Array.from({ length: 20 }, (_, n) => ({ name: "n", data: { n }, opts: { attempts: 2, backoff: { type: "fixed", delay: 150 } } })),
+    );
+    const consume = () =>
+      jobs<{ n: number }>(queue.name, { connection: connection(), prefetch: 2, endWhenDrained: true })
+        .map(
+          async (job) => {
+            await sleep(2);
+            if (job.data.n === 7 && job.attemptsMade === 0) throw new Error("first attempt");
+            return job.data.n;
+          },
+          { onError: "skip" },
+        )
+        .toArray();
+    const [a, b] = await Promise.all([consume(), consume()]);
+    expect([...a!, ...b!].sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, n) => n));
+    expect(await queue.getJobCounts("completed", "failed", "delayed")).toMatchObject({ completed: 20, failed: 0, delayed: 0 });
+  });
+
   it("an abort releases the jobs held: back to waiting, neither completed nor failed", async () => {
     const queue = freshQueue("abort");
     await queue.addBulk(Array.from({ length: 10 }, (_, n) => ({ name: "n", data: n })));

@@ -56,8 +56,10 @@ export class JobFeed implements AsyncIterableIterator<Job> {
   #arrived = 0;
   /** A count of the queue's jobs is being taken to confirm `#drained`. */
   #checking = false;
-  /** For that count, made on first use. */
-  #queue: Queue | null = null;
+  /** The next count, while jobs are left that may go to another consumer or wait for a retry. */
+  #recheck: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** For that count (`endWhenDrained` only), connected from the start so the end is not delayed. */
+  readonly #queue: Queue | null;
   #stopping = false;
   #closed: Promise<void> | null = null;
 
@@ -70,6 +72,11 @@ export class JobFeed implements AsyncIterableIterator<Job> {
       autorun: true,
     });
     this.#worker.on("error", settings.onWorkerError);
+    const prefix = settings.workerOptions.prefix;
+    this.#queue = settings.endWhenDrained
+      ? new Queue(settings.queueName, { connection: settings.workerOptions.connection, ...(prefix === undefined ? {} : { prefix }) })
+      : null;
+    this.#queue?.on("error", settings.onWorkerError);
     if (settings.endWhenDrained) {
       this.#worker.on("active", () => {
         this.#fetched++;
@@ -170,6 +177,7 @@ export class JobFeed implements AsyncIterableIterator<Job> {
   #stop(): void {
     if (this.#stopping) return;
     this.#stopping = true;
+    clearTimeout(this.#recheck);
     // Closing stops fetching at once, and resolves once every active job (each held until
     // it settles, its lock renewed meanwhile) has been acknowledged and the connections closed.
     const queue = this.#queue;
@@ -192,7 +200,7 @@ export class JobFeed implements AsyncIterableIterator<Job> {
     if (this.#stopping) {
       this.#waiting = null;
       waiting({ done: true, value: undefined });
-    } else if (this.#idle() && !this.#checking) {
+    } else if (this.#idle() && !this.#checking && this.#recheck === undefined) {
       void this.#confirmDrained();
     }
   }
@@ -211,10 +219,7 @@ export class JobFeed implements AsyncIterableIterator<Job> {
     this.#checking = true;
     let left: number;
     try {
-      const settings = this.#settings;
-      const prefix = settings.workerOptions.prefix;
-      this.#queue ??= new Queue(settings.queueName, { connection: settings.workerOptions.connection, ...(prefix === undefined ? {} : { prefix }) });
-      left = await this.#queue.getJobCountByTypes("waiting", "prioritized", "delayed");
+      left = await this.#queue!.getJobCountByTypes("waiting", "prioritized", "delayed");
     } catch (error) {
       this.#settings.onWorkerError(asError(error));
       left = 1;
@@ -222,8 +227,13 @@ export class JobFeed implements AsyncIterableIterator<Job> {
       this.#checking = false;
     }
     if (left > 0) {
-      // Jobs still to come: the worker takes them, and says "drained" again after them.
-      this.#drained = false;
+      // Jobs left: this worker may take them (the count then waits for them to settle), or
+      // another consumer may, or they wait for a later attempt; the worker need not say
+      // "drained" again, so look again shortly.
+      this.#recheck = setTimeout(() => {
+        this.#recheck = undefined;
+        this.#wake();
+      }, RECHECK_MS);
       return;
     }
     const waiting = this.#waiting;
@@ -244,6 +254,9 @@ export class JobFeed implements AsyncIterableIterator<Job> {
     return this.#closed!;
   }
 }
+
+/** How long `endWhenDrained` waits before it counts the queue's jobs again. */
+const RECHECK_MS = 250;
 
 /** BullMQ records an `Error`'s message and stack; anything else thrown is wrapped. */
 function asError(error: unknown): Error {

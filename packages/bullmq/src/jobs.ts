@@ -25,9 +25,11 @@ export interface JobSourceOptions {
    */
   readonly prefetch?: number | undefined;
   /**
-   * End the data once the queue has no waiting job and every job taken has settled, instead
-   * of waiting for more (a batch consumer). Jobs delayed for a later attempt are not waited for.
-   * Default `false`: the run goes on until it is aborted.
+   * End the data once no job of the queue waits (delayed ones, such as the later attempts of
+   * failed jobs, included) and every job taken has settled, instead of waiting for more (a
+   * batch consumer). Checked against Redis when the worker finds the queue empty, and every
+   * 250 ms while jobs are left that this run does not hold. Jobs active in other consumers
+   * are not waited for. Default `false`: the run goes on until it is aborted.
    */
   readonly endWhenDrained?: boolean | undefined;
   /**
