@@ -1,5 +1,5 @@
 /**
- * The CPU-bound work of scenario G, and its worker module: tsc compiles this file to
+ * The CPU-bound work of scenario H, and its worker module: tsc compiles this file to
  * dist/cpu-work.js, which piscina loads in each thread (Node 20 cannot load the .ts itself).
  * The main-thread systems import the same function.
  */

@@ -37,6 +37,8 @@ export interface System {
   readonly informative?: boolean;
   /** Takes seconds per run: in quick mode it is timed in fewer rounds, without warm-up. */
   readonly heavy?: boolean;
+  /** Untimed set-up before each run (scenario G fills a queue). */
+  readonly prepare?: () => Promise<void>;
   readonly run: () => Promise<string>;
 }
 
@@ -147,9 +149,14 @@ async function timeRounds(scenario: TimedScenario, mode: Mode, filter: RunFilter
       throw new Error(`scenario ${scenario.id}: ${system.name} returned ${result}, the reference ${expected}`);
     }
   };
+  await reference.prepare?.();
   expected = await reference.run();
   for (let w = 0; w < mode.warmups; w++) {
-    for (const system of systems) if (light(system)) check(system, await system.run());
+    for (const system of systems) {
+      if (!light(system)) continue;
+      await system.prepare?.();
+      check(system, await system.run());
+    }
   }
 
   const times = new Map<System, number[]>(systems.map((s) => [s, []]));
@@ -161,6 +168,7 @@ async function timeRounds(scenario: TimedScenario, mode: Mode, filter: RunFilter
         continue;
       }
       if (filter.beforeRun !== undefined) await filter.beforeRun();
+      await system.prepare?.();
       if (filter.gcBetweenRuns) forceGc();
       await settle();
       const start = performance.now();

@@ -17,8 +17,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
-/** The gzipped size a browser bundle of a small pipeline (sluice and zod/mini) must stay under. */
-const BUNDLE_BUDGET = 15 * 1024;
+/**
+ * The gzipped size a browser bundle of a small pipeline (sluice and zod/mini) must stay under.
+ * Element outcomes (retry, onError, parse) took it to 17.6 KB and source settlement to 18.0 KB.
+ */
+const BUNDLE_BUDGET = 19 * 1024;
 const WORKERS_MESSAGE = "map(): options.workers must be an integer >= 1 (received 0)";
 
 let work = "";

@@ -30,3 +30,4 @@ export {
 export { STAGE_KINDS, createStageNode, isStageNode, type StageKind, type StageNode } from "./nodes/stage-node.js";
 export { collect, collectResult, iterate, type RunOptions, type RunResult } from "./run-graph.js";
 export { CallContext, StageInfo } from "./run/stage-info.js";
+export type { Settle, SourceOutcome } from "./run/settlement.js";

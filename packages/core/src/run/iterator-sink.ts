@@ -2,6 +2,7 @@ import { BoundedQueue } from "../bounded-queue.js";
 import type { Producer, Receiver } from "./flow.js";
 import { VALUE, type Item } from "./item.js";
 import type { Run } from "./run.js";
+import { settleDone } from "./settlement.js";
 import { anchorShape } from "./shape-anchors.js";
 
 type Resolve = (result: IteratorResult<unknown>) => void;
@@ -29,7 +30,8 @@ class Waiter {
 export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
   upstream!: Producer;
 
-  readonly #buffer = new BoundedQueue<unknown>();
+  /** Items, not values: an element of a settling source is done only once handed to a `next()`. */
+  readonly #buffer = new BoundedQueue<Item>();
   readonly #waiters = new BoundedQueue<Waiter>();
   readonly #capacity: number;
   #run: Run | null = null;
@@ -39,6 +41,8 @@ export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
   /** An error not yet delivered to a `next()`. */
   #failure: { error: unknown } | null = null;
   #leaving: Array<() => void> | null = null;
+  /** The data ended while values of a settling source wait in the buffer (docs/design.md §17). */
+  #endPending = false;
 
   /**
    * @param capacity - how many values may wait for the consumer
@@ -74,7 +78,13 @@ export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
         // The run failed: what is still buffered is not delivered (docs/behaviour.md §9.10).
         buffer.clear();
       } else {
-        const value = buffer.shift();
+        const item = buffer.shift()!;
+        if (item.claim !== null) settleDone(item);
+        if (this.#endPending && buffer.length === 0) {
+          this.#endPending = false;
+          run.consumerEnded();
+        }
+        const value = item.value;
         if (this.#blocked && (this.#capacity === 0 || buffer.length < this.#capacity) && !run.closing) {
           this.#blocked = false;
           this.upstream.resume();
@@ -112,10 +122,11 @@ export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
     if (item.mark !== VALUE) return true;
     const waiter = this.#waiters.shift();
     if (waiter !== undefined) {
+      if (item.claim !== null) settleDone(item);
       waiter.resolve({ done: false, value: item.value });
       return true;
     }
-    this.#buffer.push(item.value);
+    this.#buffer.push(item);
     if (this.#capacity !== 0 && this.#buffer.length >= this.#capacity) {
       this.#blocked = true;
       return false;
@@ -124,7 +135,10 @@ export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
   }
 
   end(): void {
-    this.#run!.consumerEnded();
+    const run = this.#run!;
+    // A settling source's elements still buffered are not delivered yet: the run waits for them.
+    if (run.settles && this.#buffer.length > 0) this.#endPending = true;
+    else run.consumerEnded();
   }
 
   /** What a `next()` gets once the run has settled and nothing is buffered. */

@@ -12,6 +12,7 @@ import type { Producer, Receiver } from "./flow.js";
 import { DROP, END, Item, VALUE, pathOf } from "./item.js";
 import { readableKind, type ReadableKind } from "./iterable-reader.js";
 import { Run, type RunPart } from "./run.js";
+import { settleDone, settleFailed } from "./settlement.js";
 import { anchorShape } from "./shape-anchors.js";
 import { StageHooks, type HookedStage } from "./stage-hooks.js";
 import { CallContext, type CallOwner } from "./stage-info.js";
@@ -238,7 +239,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
       if (slot !== null) this.#releaseSlot(slot);
       if (this.#outcomes === null) {
         this.#busy--;
-        this.run.fail(error);
+        this.#failRun(item, error);
         this.checkFinished();
       } else {
         this.#outcomes.failed(item, error, attempt, CallContext.firstStart(ctx), -1, true);
@@ -275,7 +276,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
       // A non-promise that inherits the builtin then, or a species constructor that throws.
       this.#releaseSlot(pending);
       this.#busy--;
-      this.run.fail(error);
+      this.#failRun(item, error);
       this.checkFinished();
     }
   }
@@ -306,14 +307,14 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
   /** A call's promise rejected. */
   callRejected(slot: CallSlot, error: unknown): void {
     const outcomes = this.#outcomes;
+    const item = slot.item!;
     if (outcomes === null) {
       this.#releaseSlot(slot);
       this.#busy--;
-      this.run.fail(error);
+      this.#failRun(item, error);
       this.checkFinished();
       return;
     }
-    const item = slot.item!;
     const ctx = slot.ctx!;
     this.#releaseSlot(slot);
     outcomes.failed(item, error, ctx.attempt, CallContext.firstStart(ctx), -1, false);
@@ -341,6 +342,8 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
       this.#busy--;
       this.checkFinished();
     } else if (this.#onTimeout === "skip") {
+      // Skipped, not finished: a settling source learns that the element failed.
+      settleFailed(item, error);
       if (expansion !== null) this.#endExpansion(item, expansion.count);
       else this.#drop(item);
       this.#pump();
@@ -351,9 +354,18 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
       this.#pump();
     } else {
       this.#busy--;
-      this.run.fail(error);
+      this.#failRun(item, error);
       this.checkFinished();
     }
+  }
+
+  /**
+   * `f` failed on `item` and the run fails: a settling source learns that the element failed
+   * (unless the run was already closing, when the failure is likely the teardown's own abort).
+   */
+  #failRun(item: Item, error: unknown): void {
+    if (item.claim !== null && !this.run.closing) settleFailed(item, error);
+    this.run.fail(error);
   }
 
   /** Handles a map, filter or each result for `item`; frees the slot unless the output must wait. */
@@ -383,6 +395,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
 
   #drop(item: Item): void {
     this.#busy--;
+    if (item.claim !== null) settleDone(item);
     if (!this.#markers) return;
     item.mark = DROP;
     item.value = undefined;
@@ -416,7 +429,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
       CallContext.release(ctx);
       if (slot !== null) this.#releaseSlot(slot);
       this.#busy--;
-      this.run.fail(new TypeError(expansionProblem(this.name, result)));
+      this.#failRun(item, new TypeError(expansionProblem(this.name, result)));
       this.checkFinished();
       return;
     }
@@ -450,7 +463,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
       return;
     }
     this.#busy--;
-    this.run.fail(error);
+    this.#failRun(expansion.parent, error);
     if (!expansion.inline) this.checkFinished();
   }
 
@@ -470,6 +483,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
   /** Frees the expansion's slot and, with markers, tells `ordered()` how many children it had. */
   #endExpansion(parent: Item, count: number): void {
     this.#busy--;
+    if (parent.claim !== null) settleDone(parent);
     if (this.#markers) {
       parent.mark = END;
       parent.value = count;

@@ -1,5 +1,5 @@
 /**
- * G. CPU-bound: 2,000 elements, each about 1 ms of hashing (iterated SHA-256), through one
+ * H. CPU-bound: 2,000 elements, each about 1 ms of hashing (iterated SHA-256), through one
  * map stage. On the main thread one call runs at a time whatever `workers` says; on a piscina
  * pool the calls run on as many threads as the machine has cores. Compared: the same stage
  * on the main thread, the same work submitted straight to the same pool by a hand-written
@@ -27,7 +27,7 @@ function checksum(values: readonly number[]): string {
   return `n=${values.length} xor=${xor} sum=${sum}`;
 }
 
-export function scenarioG(mode: Mode): TimedScenario {
+export function scenarioH(mode: Mode): TimedScenario {
   const n = scaled(mode, 2_000, 20);
   const threads = Math.max(2, availableParallelism());
   const rounds = roundsFor(WORK_MS);
@@ -36,7 +36,7 @@ export function scenarioG(mode: Mode): TimedScenario {
   const pool = new Piscina<CpuTask, number>({ filename: WORKER.href, minThreads: threads, maxThreads: threads });
   const fingerprintOnPool = onThreads<typeof fingerprint>(pool);
   return {
-    id: "G",
+    id: "H",
     title: "CPU-bound on worker threads",
     description: `${n.toLocaleString("en-US")} elements, each ${rounds.toLocaleString("en-US")} rounds of SHA-256 (about ${WORK_MS} ms on this machine's main thread), one map stage; ${threads} threads (one per CPU), ${threads} calls in flight. Ratio = main thread's time / system's time.`,
     reference: "sluice, main thread",
