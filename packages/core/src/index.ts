@@ -26,4 +26,5 @@ export {
 } from "./nodes/stage-settings.js";
 export { STAGE_KINDS, createStageNode, isStageNode, type StageKind, type StageNode } from "./nodes/stage-node.js";
 export { collect, iterate, type RunOptions } from "./run-graph.js";
+export type { RunState, RunStats, SourceStats, StageStats } from "./run-stats.js";
 export { CallContext, StageInfo } from "./run/stage-info.js";

@@ -2,7 +2,9 @@ import type { Node } from "./nodes/node.js";
 import { CollectSink } from "./run/collect-sink.js";
 import { IteratorSink } from "./run/iterator-sink.js";
 import { consumerCapacity, wire } from "./run/plan.js";
+import { DEFAULT_PROGRESS_INTERVAL, Progress, type CountedSink } from "./run/progress.js";
 import { Run } from "./run/run.js";
+import type { RunStats } from "./run-stats.js";
 
 /**
  * Options accepted by every way of consuming a pipeline.
@@ -16,6 +18,24 @@ import { Run } from "./run/run.js";
 export interface RunOptions {
   /** Aborting it tears the run down; the consumer then sees `signal.reason`. */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Called with a fresh {@link RunStats} snapshot at most once per `progressInterval` while
+   * the run goes, and once more, with the final figures, just before the run settles (before
+   * `await` returns or the loop ends); never after. A run that never starts (its signal was
+   * already aborted) never calls it. If it throws, the run fails with that error, and it is
+   * not called again. Its timer does not keep a process alive.
+   *
+   * @example
+   * ```ts
+   * await pipe(ids).map(fetchUser, { workers: 8 }).run({
+   *   onProgress: ({ elapsedMs, stages }) => console.log(elapsedMs, stages[0]!.done),
+   *   progressInterval: 1_000,
+   * });
+   * ```
+   */
+  readonly onProgress?: ((stats: RunStats) => void) | undefined;
+  /** Milliseconds between two `onProgress` calls while the run goes; default 200. */
+  readonly progressInterval?: number | undefined;
 }
 
 /**
@@ -34,6 +54,7 @@ export function collect(root: Node, options: RunOptions, keep: boolean): Promise
   return new Promise((resolve, reject) => {
     const run = new Run(signal);
     const sink = new CollectSink(run, keep);
+    watch(run, options, sink);
     run.onSettle = () => {
       if (run.failed) reject(run.error);
       else resolve(sink.values);
@@ -61,8 +82,18 @@ export function iterate(root: Node, options: RunOptions): AsyncIterableIterator<
     }
     const run = new Run(signal);
     sink.attach(run);
+    watch(run, options, sink);
     wire(root, run, sink);
     run.start();
     return run;
   });
+}
+
+/** Gives `run` a {@link Progress} when the caller asked for `onProgress`; before wiring, which registers the stages with it. */
+function watch(run: Run, options: RunOptions, sink: CountedSink): void {
+  const onProgress = options.onProgress;
+  if (onProgress === undefined) return;
+  const progress = new Progress(run, onProgress, options.progressInterval ?? DEFAULT_PROGRESS_INTERVAL);
+  progress.sink = sink;
+  run.progress = progress;
 }

@@ -15,7 +15,7 @@
  * @packageDocumentation
  * @module @sluice/dsl
  */
-export { OptionsError, RateLimiter, TimeoutError, defaultMaxsize, type RateLimitWindow, type RateWaiter, type RunOptions, type TimeoutPolicy } from "@sluice/core";
+export { OptionsError, RateLimiter, TimeoutError, defaultMaxsize, type RateLimitWindow, type RateWaiter, type RunOptions, type RunState, type RunStats, type SourceStats, type StageStats, type TimeoutPolicy } from "@sluice/core";
 export { rateLimiter } from "./rate-limiter.js";
 export { concat } from "./concat.js";
 export type { Context, EngineContext, HookInfo } from "./context.js";

@@ -3,7 +3,7 @@
  * a browser bundle takes only the checks used here). Internal: no public declaration
  * refers to this module, so consumers' type checks never load zod's declarations.
  */
-import { RateLimiter, TIMEOUT_POLICIES } from "@sluice/core";
+import { RateLimiter, TIMEOUT_POLICIES, type RunStats } from "@sluice/core";
 import * as z from "zod/mini";
 import type { HookInfo } from "./context.js";
 
@@ -48,6 +48,8 @@ export type ParsedStageOptions = z.infer<typeof stageOptionsSchema>;
 /** The options of `toArray`, `run` and `iterate`. */
 export const runOptionsSchema = z.strictObject({
   signal: z.optional(z.custom<AbortSignal>((value) => value instanceof AbortSignal)),
+  onProgress: z.optional(z.custom<(stats: RunStats) => void>(isFunction)),
+  progressInterval: stageOptionsSchema.shape.timeout,
 });
 
 /** One problem found by a schema (the first one is reported). */

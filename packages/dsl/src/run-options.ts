@@ -4,6 +4,8 @@ import { parseOptions, runOptionsSchema } from "./options-schema.js";
 
 const ALLOWED: Readonly<Record<keyof RunOptions, string>> = {
   signal: "an AbortSignal",
+  onProgress: "a function",
+  progressInterval: "a number of milliseconds > 0 (at most 2147483647)",
 };
 
 /** The options every consumption gets when it is given none. */

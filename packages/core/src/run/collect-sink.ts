@@ -14,6 +14,8 @@ export class CollectSink implements Receiver {
   upstream!: Producer;
   /** The collected values, or `null` when they are discarded (`run()`). */
   readonly values: unknown[] | null;
+  /** Values received (for the stats; `values` is `null` for `run()`). */
+  delivered = 0;
 
   constructor(
     readonly run: Run,
@@ -26,7 +28,9 @@ export class CollectSink implements Receiver {
   }
 
   push(item: Item): boolean {
-    if (item.mark === VALUE && this.values !== null) this.values.push(item.value);
+    if (item.mark !== VALUE) return true;
+    this.delivered++;
+    if (this.values !== null) this.values.push(item.value);
     return true;
   }
 

@@ -28,6 +28,8 @@ class Waiter {
  */
 export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
   upstream!: Producer;
+  /** Values received: handed to a waiting `next()` or buffered for the next one (for the stats). */
+  delivered = 0;
 
   readonly #buffer = new BoundedQueue<unknown>();
   readonly #waiters = new BoundedQueue<Waiter>();
@@ -110,6 +112,7 @@ export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
 
   push(item: Item): boolean {
     if (item.mark !== VALUE) return true;
+    this.delivered++;
     const waiter = this.#waiters.shift();
     if (waiter !== undefined) {
       waiter.resolve({ done: false, value: item.value });

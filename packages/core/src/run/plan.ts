@@ -116,6 +116,7 @@ class Builder {
         const source = new SourceStage(this.run, node, markers);
         source.out = out;
         this.run.addPart(source, true);
+        this.run.progress?.addSource(source);
         return source;
       }
       case "ordered": {
@@ -129,6 +130,8 @@ class Builder {
         stage.out = out;
         this.run.addPart(stage, false);
         stage.upstream = this.build(node.input, stage, false);
+        // After its input's stages: the stats list stages in chain order.
+        this.run.progress?.addStage(stage);
         return stage;
       }
       case "concat": {
@@ -145,6 +148,7 @@ class Builder {
         stage.out = out;
         this.run.addPart(stage, false);
         stage.upstream = this.build(node.input, stage, markers);
+        this.run.progress?.addStage(stage);
         return stage;
       }
     }

@@ -4,6 +4,7 @@ import type { Producer, Receiver } from "./flow.js";
 import { END, Item, VALUE } from "./item.js";
 import { IterableReader, readableKind, type ReaderHost } from "./iterable-reader.js";
 import { Run, type RunPart } from "./run.js";
+import { sizeOf, type CountedSource } from "./progress.js";
 import { anchorShape } from "./shape-anchors.js";
 import { isPromiseLike, whenSettled } from "./thenable.js";
 
@@ -12,10 +13,12 @@ import { isPromiseLike, whenSettled } from "./thenable.js";
  * none after downstream says it is full until it resumes. The reading itself (arrays, sync
  * and async iterators, yielding, closing) is the shared {@link IterableReader}'s.
  */
-export class SourceStage implements Producer, RunPart, ReaderHost {
+export class SourceStage implements Producer, RunPart, ReaderHost, CountedSource {
   /** Where elements go. */
   out!: Receiver;
   nextPart: RunPart | null = null;
+  /** How many elements the opened source has, if it says (read only when the run is watched). */
+  total: number | undefined = undefined;
 
   readonly #run: Run;
   readonly #source: unknown;
@@ -63,6 +66,11 @@ export class SourceStage implements Producer, RunPart, ReaderHost {
     this.#reader.resume();
   }
 
+  /** Elements read so far. */
+  get pulled(): number {
+    return this.#reader.count;
+  }
+
   close(): void {
     if (this.#done) return;
     this.#done = true;
@@ -91,6 +99,7 @@ export class SourceStage implements Producer, RunPart, ReaderHost {
   // ---- opening -----------------------------------------------------------------------
 
   #open(source: unknown): void {
+    if (this.#run.progress !== null) this.total = sizeOf(source);
     const kind = readableKind(source);
     if (kind !== undefined) {
       this.#reader.open(source, kind, "the source");

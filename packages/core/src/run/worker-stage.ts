@@ -12,6 +12,7 @@ import { DROP, END, Item, VALUE, pathOf } from "./item.js";
 import { readableKind, type ReadableKind } from "./iterable-reader.js";
 import { Run, type RunPart } from "./run.js";
 import { anchorShape } from "./shape-anchors.js";
+import { StageCounters } from "./stage-counters.js";
 import { StageHooks, type HookedStage } from "./stage-hooks.js";
 import { CallContext, type CallOwner } from "./stage-info.js";
 import { isPromiseLike, nativeThen, whenSettled } from "./thenable.js";
@@ -24,8 +25,9 @@ type Fn = (value: unknown, ctx: unknown) => unknown;
  * most `maxsize`; a sync result is handled inline, a promise with one `then` on prebound
  * callbacks. A slot stays busy until its output is accepted downstream, so a stalled
  * consumer stops this stage (backpressure) instead of growing a buffer (docs/design.md §5, §6).
+ * Its stats counters (inherited) are bumped where `#busy` goes up or down (docs/design.md §16).
  */
-export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, HookedStage, RateWaiter {
+export class WorkerStage extends StageCounters implements Receiver, Producer, RunPart, CallOwner, HookedStage, RateWaiter {
   /** Where this stage's outputs go. */
   out!: Receiver;
   /** What to resume when the input queue has room again. */
@@ -68,6 +70,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
   #liveControllers: Set<AbortController> | null = null;
 
   constructor(run: Run, node: StageNode, markers: boolean) {
+    super();
     const settings = node.settings;
     this.run = run;
     this.name = settings.name;
@@ -118,6 +121,8 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     if (outbox !== null) {
       while (outbox.length > 0 && !this.#downstreamFull) {
         this.#busy--;
+        this.done++;
+        this.emitted++;
         if (!this.out.push(outbox.shift()!)) this.#downstreamFull = true;
       }
     }
@@ -141,6 +146,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     this.#queue.clear();
     if (this.#outbox !== null) {
       this.#busy -= this.#outbox.length;
+      this.cancelled += this.#outbox.length;
       this.#outbox.clear();
     }
     if (this.#timedSlots !== null) {
@@ -213,6 +219,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
   // ---- calls -------------------------------------------------------------------------
 
   #call(item: Item): void {
+    this.taken++;
     // A timed call needs its slot (and so its own signal) before f runs.
     const slot = this.timeout === undefined ? null : this.#takeSlot(item);
     const ctx = new CallContext(this.name, slot ?? this, item);
@@ -227,6 +234,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
       CallContext.release(ctx);
       if (slot !== null) this.#releaseSlot(slot);
       this.#busy--;
+      this.#countFailure();
       this.run.fail(error);
       this.checkFinished();
       return;
@@ -240,6 +248,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
         CallContext.release(ctx);
         if (slot !== null) this.#releaseSlot(slot);
         this.#busy--;
+        this.cancelled++;
         this.checkFinished();
       } else if (this.#kind === "flatMap") {
         this.#expand(item, result, kind, ctx, slot);
@@ -261,6 +270,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
       // A non-promise that inherits the builtin then, or a species constructor that throws.
       this.#releaseSlot(pending);
       this.#busy--;
+      this.#countFailure();
       this.run.fail(error);
       this.checkFinished();
     }
@@ -272,6 +282,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     if (this.run.closing) {
       this.#releaseSlot(slot);
       this.#busy--;
+      this.cancelled++;
       this.checkFinished();
       return;
     }
@@ -293,6 +304,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
   callRejected(slot: CallSlot, error: unknown): void {
     this.#releaseSlot(slot);
     this.#busy--;
+    this.#countFailure();
     this.run.fail(error);
     this.checkFinished();
   }
@@ -306,6 +318,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     const expansion = slot.expansion;
     // Abandoned, never reused: the call (or the iterator's pending next()) may still settle.
     slot.abandoned = true;
+    this.timedOut++;
     this.#timedSlots!.delete(slot);
     const error = new TimeoutError(this.name, this.timeout!, pathOf(item));
     slot.timeoutError = error;
@@ -316,13 +329,16 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     }
     if (this.run.closing) {
       this.#busy--;
+      this.cancelled++;
       this.checkFinished();
     } else if (this.#onTimeout === "skip") {
+      this.skipped++;
       if (expansion !== null) this.#endExpansion(item, expansion.count);
       else this.#drop(item);
       this.#pump();
     } else {
       this.#busy--;
+      this.failed++;
       this.run.fail(error);
       this.checkFinished();
     }
@@ -336,10 +352,16 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
         this.#deliver(item);
         return;
       case "filter":
-        if (result) this.#deliver(item);
-        else this.#drop(item);
+        if (result) {
+          this.#deliver(item);
+        } else {
+          this.done++;
+          this.dropped++;
+          this.#drop(item);
+        }
         return;
       default:
+        this.done++;
         this.#drop(item);
     }
   }
@@ -350,9 +372,12 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
       return;
     }
     this.#busy--;
+    this.done++;
+    this.emitted++;
     if (!this.out.push(item)) this.#downstreamFull = true;
   }
 
+  /** Frees the slot of an element that leaves without output (the caller counts how it ended). */
   #drop(item: Item): void {
     this.#busy--;
     if (!this.#markers) return;
@@ -388,6 +413,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
       CallContext.release(ctx);
       if (slot !== null) this.#releaseSlot(slot);
       this.#busy--;
+      this.#countFailure();
       this.run.fail(new TypeError(expansionProblem(this.name, result)));
       this.checkFinished();
       return;
@@ -401,6 +427,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
   /** Emits one child of an expansion; returns whether another may follow now. */
   emitChild(child: Item): boolean {
     if (this.run.closing) return false;
+    this.emitted++;
     if (!this.out.push(child)) this.#downstreamFull = true;
     return !this.#downstreamFull && !this.run.closing;
   }
@@ -408,6 +435,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
   /** An expansion produced all its children. */
   expansionDone(expansion: Expansion, parent: Item, count: number): void {
     this.#forget(expansion);
+    this.done++;
     this.#endExpansion(parent, count);
     if (!expansion.inline) this.#pump();
   }
@@ -416,6 +444,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
   expansionFailed(expansion: Expansion, error: unknown): void {
     this.#forget(expansion);
     this.#busy--;
+    this.#countFailure();
     this.run.fail(error);
     if (!expansion.inline) this.checkFinished();
   }
@@ -424,6 +453,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
   expansionStopped(expansion: Expansion): void {
     this.#forget(expansion);
     this.#busy--;
+    this.cancelled++;
     this.checkFinished();
   }
 
@@ -441,6 +471,27 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
       parent.value = count;
       if (!this.out.push(parent)) this.#downstreamFull = true;
     }
+  }
+
+  // ---- StageCounters (docs/design.md §16) --------------------------------------------
+
+  get statsKind(): StageKind {
+    return this.#kind;
+  }
+
+  get waiting(): number {
+    return this.#queue.length;
+  }
+
+  /** Every busy slot holds one element: a call, an output in the outbox, or an expansion. */
+  get inFlight(): number {
+    return this.#busy;
+  }
+
+  /** An element's call failed (its slot just freed): its own failure, unless the run was already closing. */
+  #countFailure(): void {
+    if (this.run.closing) this.cancelled++;
+    else this.failed++;
   }
 
   // ---- slots -------------------------------------------------------------------------
