@@ -17,8 +17,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
-/** The gzipped size a browser bundle of a small pipeline (sluice and zod/mini) must stay under. */
-const BUNDLE_BUDGET = 15 * 1024;
+/**
+ * The gzipped size a browser bundle of a small pipeline (sluice and zod/mini) must stay under.
+ * 15 KiB until run stats (SPEC §10) added about 0.9 KB: the counters, the snapshot and the
+ * progress timer live in the engine, which every run goes through, so no bundler can leave
+ * them out of a bundle that runs a pipeline.
+ */
+const BUNDLE_BUDGET = 16 * 1024;
 const WORKERS_MESSAGE = "map(): options.workers must be an integer >= 1 (received 0)";
 
 let work = "";
