@@ -31,7 +31,7 @@ describe("the pnpm start demo", () => {
     const { code, stdout, stderr } = await runDemo(["--count", "15", "--workers", "8"]);
     expect(stderr).toBe("");
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^sluice: 15\/15 \(100%\)/m);
+    expect(stdout).toMatch(/^sluice fetch: 15\/15 \(100%\)  in flight 0  waiting 0/m);
     expect(stdout).not.toMatch(/\x1b\[/); // no escape codes when stdout is not a terminal
     const count = (name: string) => Number(new RegExp(`^  ${name} +(\\d+)`, "m").exec(stdout)?.[1]);
     expect(count("done") + count("failed") + count("timed out")).toBe(15);
@@ -42,7 +42,7 @@ describe("the pnpm start demo", () => {
   it("Ctrl-C (SIGINT) aborts the run, still prints the summary, and exits 0", async () => {
     let sent = false;
     const { code, stdout } = await runDemo(["--count", "5000"], (text, child) => {
-      if (!sent && /^sluice: \d+\/5000/m.test(text)) {
+      if (!sent && /^sluice fetch: \d+\/5000/m.test(text)) {
         sent = true;
         child.kill("SIGINT");
       }
