@@ -6,6 +6,7 @@ import { main as batchedInserts } from "../examples/batched-inserts.js";
 import { main as deadline } from "../examples/deadline.js";
 import { main as earlyExit } from "../examples/early-exit.js";
 import { main as httpFanOut } from "../examples/http-fan-out.js";
+import { main as metricsExporter } from "../examples/metrics-exporter.js";
 import { main as rateLimitedClient } from "../examples/rate-limited-client.js";
 import { main as readLines } from "../examples/read-lines.js";
 import { main as seed } from "../examples/seed.js";
@@ -105,5 +106,25 @@ describe("examples", () => {
     for (const page of result.rendered) expect(page).toMatch(/^page \d+$/);
     expect(result.aborted).toBeGreaterThanOrEqual(1);
     expect(lines[0]).toBe(`rendered ${result.rendered.length} of 100 pages before the deadline`);
+  });
+
+  it("metrics-exporter: one JSON line per interval and a final one that accounts for every user", async () => {
+    const { lines, log } = capture();
+    const result = await metricsExporter(log, 40);
+    expect(lines.map((line) => JSON.parse(line) as unknown)).toEqual(result.lines);
+    expect(result.lines.length).toBeGreaterThanOrEqual(2);
+    const last = result.lines.at(-1)!;
+    expect(result.lines.slice(0, -1).every((line) => line.state === "running")).toBe(true);
+    expect(last).toMatchObject({ job: "import-users", state: "done", pulled: 500, total: 500, delivered: 0 });
+    const { lookup, "has-email": hasEmail, store } = last.stages;
+    // Every 7th lookup times out (skipped), every 10th user has no email (filtered out).
+    expect(lookup).toMatchObject({ kind: "map", taken: 500, skipped: 71, timedOut: 71, done: 429, inFlight: 0 });
+    expect(hasEmail).toMatchObject({ kind: "filter", taken: 429, dropped: 43, emitted: 386 });
+    expect(store).toMatchObject({ kind: "each", taken: 386, done: 386, emitted: 0 });
+    expect(result.stored).toBe(386);
+    for (const line of result.lines) {
+      expect(Date.parse(line.time)).not.toBeNaN();
+      for (const s of Object.values(line.stages)) expect(s.taken).toBe(s.inFlight + s.done + s.skipped + s.failed + s.cancelled);
+    }
   });
 });
