@@ -37,10 +37,20 @@ export function toLine(job: string, stats: RunStats): string {
 }
 
 // The job: look 500 users up (5-25 ms each, 8 at a time), skip the ones without an email
-// and store the rest two at a time. Every 7th lookup is slow and dropped by its timeout.
-async function lookup(id: number): Promise<{ id: number; email: string | null }> {
-  await sleep(id % 7 === 0 ? 100 : 5 + ((id * 13) % 20));
-  return { id, email: id % 10 === 3 ? null : `user${id}@example.com` };
+// and store the rest two at a time. Every 7th lookup never answers and is dropped by its timeout.
+function lookup(id: number, signal: AbortSignal): Promise<{ id: number; email: string | null }> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    const answer = () => {
+      signal.removeEventListener("abort", onAbort);
+      resolve({ id, email: id % 10 === 3 ? null : `user${id}@example.com` });
+    };
+    const timer = id % 7 === 0 ? undefined : setTimeout(answer, 5 + ((id * 13) % 20));
+  });
 }
 
 export async function main(
@@ -51,7 +61,7 @@ export async function main(
   let stored = 0;
   const lines: MetricsLine[] = [];
   await pipe(ids)
-    .map(lookup, { name: "lookup", workers: 8, timeout: 50, onTimeout: "skip" })
+    .map((id, { signal }) => lookup(id, signal), { name: "lookup", workers: 8, timeout: 100, onTimeout: "skip" })
     .filter((user) => user.email !== null, { name: "has-email" })
     .each(async () => void (await sleep(2), stored++), { name: "store", workers: 2 })
     .run({

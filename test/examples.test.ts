@@ -117,11 +117,16 @@ describe("examples", () => {
     expect(result.lines.slice(0, -1).every((line) => line.state === "running")).toBe(true);
     expect(last).toMatchObject({ job: "import-users", state: "done", pulled: 500, total: 500, delivered: 0 });
     const { lookup, "has-email": hasEmail, store } = last.stages;
-    // Every 7th lookup times out (skipped), every 10th user has no email (filtered out).
-    expect(lookup).toMatchObject({ kind: "map", taken: 500, skipped: 71, timedOut: 71, done: 429, inFlight: 0 });
-    expect(hasEmail).toMatchObject({ kind: "filter", taken: 429, dropped: 43, emitted: 386 });
-    expect(store).toMatchObject({ kind: "each", taken: 386, done: 386, emitted: 0 });
-    expect(result.stored).toBe(386);
+    // Every 7th lookup never answers and times out (skipped); on a slow machine others may too.
+    expect(lookup).toMatchObject({ kind: "map", taken: 500, inFlight: 0, failed: 0 });
+    expect(lookup!.skipped).toBe(lookup!.timedOut);
+    expect(lookup!.skipped).toBeGreaterThanOrEqual(71);
+    expect(lookup!.done + lookup!.skipped).toBe(500);
+    // Users without an email (every 10th) are filtered out; the rest are stored.
+    expect(hasEmail).toMatchObject({ kind: "filter", taken: lookup!.done, done: lookup!.done });
+    expect(hasEmail!.emitted + hasEmail!.dropped).toBe(lookup!.done);
+    expect(store).toMatchObject({ kind: "each", taken: hasEmail!.emitted, done: hasEmail!.emitted, emitted: 0 });
+    expect(result.stored).toBe(store!.done);
     for (const line of result.lines) {
       expect(Date.parse(line.time)).not.toBeNaN();
       for (const s of Object.values(line.stages)) expect(s.taken).toBe(s.inFlight + s.done + s.skipped + s.failed + s.cancelled);

@@ -3,7 +3,7 @@ import { OptionsError, defaultMaxsize, each, filter, flatMap, map, pipe } from "
 
 type Method = "map" | "filter" | "flatMap" | "each";
 const methods: readonly Method[] = ["map", "filter", "flatMap", "each"];
-const OPTION_LIST = "workers, maxsize, timeout, onTimeout, name, onStart, onDone, rateLimit";
+const OPTION_LIST = "workers, maxsize, timeout, onTimeout, name, onStart, onDone, rateLimit, onError, retry";
 
 /** Builds a stage with `method` as a pipeline method. */
 function viaMethod(method: Method, f: unknown, options: unknown): unknown {
@@ -47,6 +47,24 @@ const badOptions: ReadonlyArray<readonly [string, Record<string, unknown>, strin
   ["name: 5", { name: 5 }, "options.name must be a non-empty string (received 5)"],
   ['onStart: "x"', { onStart: "x" }, 'options.onStart must be a function (received "x")'],
   ["onDone: 1", { onDone: 1 }, "options.onDone must be a function (received 1)"],
+  ['onError: "ignore"', { onError: "ignore" }, 'options.onError must be one of "fail", "skip", "collect", or a function (received "ignore")'],
+  ["onError: null", { onError: null }, 'options.onError must be one of "fail", "skip", "collect", or a function (received null)'],
+  ["retry: -1", { retry: -1 }, "options.retry must be an integer >= 0 (the number of retries) or { retries, minDelay, maxDelay, factor, jitter, maxRetryTime, shouldRetry, delay } (received -1)"],
+  ["retry: 1.5", { retry: 1.5 }, "options.retry must be an integer >= 0 (the number of retries)"],
+  ['retry: "3"', { retry: "3" }, 'options.retry must be an integer >= 0 (the number of retries) or { retries'],
+  ["retry.retries: -1", { retry: { retries: -1 } }, "options.retry.retries must be an integer >= 0 (received -1)"],
+  ["retry without retries", { retry: { minDelay: 5 } }, "options.retry.retries must be an integer >= 0 (received undefined)"],
+  ["retry.minDelay: -1", { retry: { retries: 1, minDelay: -1 } }, "options.retry.minDelay must be a number of milliseconds >= 0 (at most 2147483647) (received -1)"],
+  ["retry.factor: 0.5", { retry: { retries: 1, factor: 0.5 } }, "options.retry.factor must be a number from 1 to 1000 (received 0.5)"],
+  ['retry.jitter: "half"', { retry: { retries: 1, jitter: "half" } }, 'options.retry.jitter must be "full" or "none" (received "half")'],
+  ["retry.maxRetryTime: 0", { retry: { retries: 1, maxRetryTime: 0 } }, "options.retry.maxRetryTime must be a number of milliseconds > 0"],
+  ["retry.shouldRetry: true", { retry: { retries: 1, shouldRetry: true } }, "options.retry.shouldRetry must be a function (received true)"],
+  ["retry.delay: 100", { retry: { retries: 1, delay: 100 } }, "options.retry.delay must be a function (received 100)"],
+  [
+    "retry with an unknown key",
+    { retry: { retries: 1, backoff: 2 } },
+    "options.retry.backoff is not an option (options are: retries, minDelay, maxDelay, factor, jitter, maxRetryTime, shouldRetry, delay)",
+  ],
   ["an unknown key", { foo: 1 }, `options.foo is not an option (options are: ${OPTION_LIST})`],
   ["a misspelt key", { worker: 2 }, `options.worker is not an option (options are: ${OPTION_LIST})`],
 ];

@@ -38,6 +38,8 @@ function settings(overrides: Partial<StageSettings> = {}): StageSettings {
     timeout: undefined,
     onTimeout: "error",
     rateLimit: undefined,
+    onError: "fail",
+    retry: undefined,
     onStart: undefined,
     onDone: undefined,
     ...overrides,

@@ -1,5 +1,5 @@
 /**
- * Property tests of RunStats (docs/behaviour.md §10, docs/design.md §16): over random chains
+ * Property tests of RunStats (docs/behaviour.md §11, docs/design.md §17): over random chains
  * of map/filter/flatMap/each/ordered/batch with random workers, queues, delays, failures,
  * timeouts and ways of consuming, every snapshot `onProgress` receives keeps each stage's
  * identity `taken = inFlight + done + skipped + failed + cancelled`, stays within the stage's
@@ -9,7 +9,7 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pipe, type Pipeline, type RunStats, type StageStats } from "@sluice/dsl";
+import { ElementErrors, pipe, type Pipeline, type RunStats, type StageStats } from "@sluice/dsl";
 import { UnhandledRejections, sleep } from "./support.js";
 
 const unhandled = new UnhandledRejections();
@@ -29,6 +29,12 @@ interface Step {
   readonly param: number;
   /** A timeout (with onTimeout "skip" or "error") shorter than some timer delays, or none. */
   readonly timeout: { readonly ms: number; readonly policy: "skip" | "error" } | undefined;
+  /** What a failure of f does once retries are used up (SPEC §9). */
+  readonly onError: "fail" | "skip" | "collect";
+  /** Retries of a failed call, 1 ms apart. */
+  readonly retries: number;
+  /** Whether the injected failure happens on the first attempt only (a retry then succeeds). */
+  readonly flaky: boolean;
 }
 
 const stepArb: fc.Arbitrary<Step> = fc.record({
@@ -39,6 +45,9 @@ const stepArb: fc.Arbitrary<Step> = fc.record({
   delays: fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 1, maxLength: 4 }),
   param: fc.integer({ min: 1, max: 3 }),
   timeout: fc.option(fc.record({ ms: fc.integer({ min: 3, max: 5 }), policy: fc.constantFrom("skip", "error") }), { nil: undefined }),
+  onError: fc.constantFrom("fail", "skip", "collect"),
+  retries: fc.integer({ min: 0, max: 2 }),
+  flaky: fc.boolean(),
 });
 
 type Consumer = "toArray" | "run" | "iterate" | "break" | "abort";
@@ -62,8 +71,8 @@ function build(values: readonly number[], steps: readonly Step[], failAt: readon
       const n = calls++;
       return step.delay === "sync" ? undefined : step.delay === "micro" ? Promise.resolve() : sleep(step.delays[n % step.delays.length]!);
     };
-    const run = <R>(x: unknown, result: () => R): R | Promise<R> => {
-      if (failAt !== undefined && failAt[0] === i && x === failAt[1]) throw new Boom(`stage ${i}`);
+    const run = <R>(x: unknown, attempt: number, result: () => R): R | Promise<R> => {
+      if (failAt !== undefined && failAt[0] === i && x === failAt[1] && (!step.flaky || attempt === 1)) throw new Boom(`stage ${i}`);
       const w = wait();
       return w === undefined ? result() : w.then(result);
     };
@@ -71,21 +80,23 @@ function build(values: readonly number[], steps: readonly Step[], failAt: readon
       workers: step.workers,
       maxsize: step.maxsize,
       ...(step.timeout === undefined ? {} : { timeout: step.timeout.ms, onTimeout: step.timeout.policy }),
+      onError: step.onError,
+      ...(step.retries === 0 ? {} : { retry: { retries: step.retries, minDelay: 1, jitter: "none" as const } }),
     };
     const num = (x: unknown): number => (Array.isArray(x) ? x.length : (x as number));
     switch (step.kind) {
       case "map":
-        p = p.map((x) => run(x, () => num(x) + 1), options);
+        p = p.map((x, ctx) => run(x, ctx.attempt, () => num(x) + 1), options);
         break;
       case "filter":
-        p = p.filter((x) => run(x, () => num(x) % (step.param + 1) !== 0), options);
+        p = p.filter((x, ctx) => run(x, ctx.attempt, () => num(x) % (step.param + 1) !== 0), options);
         break;
       case "flatMap":
-        p = p.flatMap((x) => run(x, () => Array.from({ length: num(x) % (step.param + 1) }, (_, k) => num(x) + k)), options);
+        p = p.flatMap((x, ctx) => run(x, ctx.attempt, () => Array.from({ length: num(x) % (step.param + 1) }, (_, k) => num(x) + k)), options);
         break;
       case "each":
         // each emits nothing; a map after it keeps the chain going for the next steps.
-        p = p.each((x) => run(x, () => undefined), options);
+        p = p.each((x, ctx) => run(x, ctx.attempt, () => undefined), options);
         break;
       case "ordered":
         p = p.ordered();
@@ -102,7 +113,8 @@ function build(values: readonly number[], steps: readonly Step[], failAt: readon
 function checkStage(s: StageStats, step: Step): void {
   expect(s.taken).toBe(s.inFlight + s.done + s.skipped + s.failed + s.cancelled);
   for (const value of Object.values(s)) if (typeof value === "number") expect(value).toBeGreaterThanOrEqual(0);
-  expect(s.retried).toBe(0);
+  // Each element is retried at most `retries` times.
+  expect(s.retried).toBeLessThanOrEqual(step.kind === "batch" ? 0 : step.retries * s.taken);
   if (step.kind === "batch") {
     expect(s.kind).toBe("batch");
     expect(s.waiting).toBe(0);
@@ -112,8 +124,8 @@ function checkStage(s: StageStats, step: Step): void {
     expect(s.kind).toBe(step.kind);
     expect(s.inFlight).toBeLessThanOrEqual(step.workers);
     if (step.timeout === undefined) expect(s.timedOut).toBe(0);
-    if (step.timeout?.policy !== "skip") expect(s.skipped).toBe(0);
-    expect(s.skipped).toBeLessThanOrEqual(s.timedOut);
+    if (step.timeout?.policy !== "skip" && step.onError === "fail") expect(s.skipped).toBe(0);
+    if (step.onError === "fail") expect(s.skipped).toBeLessThanOrEqual(s.timedOut);
   }
   if (step.kind === "map") expect(s.emitted).toBe(s.done);
   if (step.kind === "filter") expect(s.emitted + s.dropped).toBe(s.done);
@@ -180,11 +192,17 @@ describe("RunStats over random chains", () => {
           };
           let outcome: "done" | "failed" | "aborted";
           let output: unknown[] = [];
+          let collected = false;
           try {
             output = await consume(pipeline, consumer, onProgress);
             outcome = consumer === "break" && output.length === 2 ? "aborted" : "done";
           } catch (error) {
-            outcome = error instanceof Boom && error.message === "aborted" ? "aborted" : "failed";
+            // Failures collected by onError "collect" reach the consumer after a run that went to its end.
+            outcome = error instanceof ElementErrors ? "done" : error instanceof Boom && error.message === "aborted" ? "aborted" : "failed";
+            if (error instanceof ElementErrors) {
+              collected = true;
+              output = error.results;
+            }
           }
           settled = true;
           const count = seen.length;
@@ -226,7 +244,8 @@ describe("RunStats over random chains", () => {
               arriving = s.emitted;
             });
             expect(last.delivered).toBe(arriving);
-            if (consumer !== "run" && consumer !== "break") expect(output.length).toBe(arriving);
+            // A for await loop that ends with collected failures throws them instead of returning its values.
+            if (consumer !== "run" && consumer !== "break" && !(collected && consumer === "iterate")) expect(output.length).toBe(arriving);
           }
         },
       ),

@@ -4,12 +4,12 @@
  *
  * @example
  * ```ts
- * RESERVED_CONTEXT_KEYS; // ["signal", "index", "stage"]
+ * RESERVED_CONTEXT_KEYS; // ["signal", "index", "stage", "attempt"]
  * // A type error, and (untyped) the run fails with an OptionsError naming the key:
  * await pipe([1]).map((x) => x, { onStart: () => ({ signal: 1 }) });
  * ```
  */
-export const RESERVED_CONTEXT_KEYS = Object.freeze(["signal", "index", "stage"] as const);
+export const RESERVED_CONTEXT_KEYS = Object.freeze(["signal", "index", "stage", "attempt"] as const);
 
 /**
  * The engine's part of every `ctx`: one property per reserved context key (`RESERVED_CONTEXT_KEYS`).
@@ -27,6 +27,8 @@ export interface EngineContext {
   readonly index: readonly number[];
   /** The stage's name (`name` option, or `map#2` style). */
   readonly stage: string;
+  /** Which attempt at this element the call is: 1, then 2, 3... when the stage's `retry` tries again. */
+  readonly attempt: number;
 }
 
 /**

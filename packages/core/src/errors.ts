@@ -1,3 +1,5 @@
+import { describeValue } from "./describe-value.js";
+
 /**
  * Thrown when a stage is given options it cannot run with: a bad `workers`, `maxsize`,
  * `timeout` or `onTimeout`, an unknown option key, a non-function `f` or hook, or an
@@ -50,4 +52,153 @@ export class TimeoutError extends Error {
     this.timeout = timeout;
     this.index = index;
   }
+}
+
+/**
+ * One element that a stage gave up on: a call of `f` that threw, rejected or timed out (with
+ * `onTimeout: "error"`), or an element `parse` found invalid, after its retries were used up.
+ * A stage's `onError` handler receives it; `"collect"` keeps it for {@link ElementErrors}.
+ *
+ * @example
+ * ```ts
+ * await pipe(urls).map(fetchPage, {
+ *   retry: 2,
+ *   onError: (failure: ElementError) => console.warn(failure.stage, failure.index, failure.attempts, failure.error),
+ * });
+ * ```
+ */
+export class ElementError extends Error {
+  /** Always `"ElementError"`. */
+  override readonly name = "ElementError";
+  /** What the last attempt threw or rejected with, as the same object. */
+  readonly error: unknown;
+  /** The stage's input element that failed. */
+  readonly value: unknown;
+  /** The name of the stage that gave up on the element. */
+  readonly stage: string;
+  /** The element's index path. */
+  readonly index: readonly number[];
+  /** How many calls of `f` were made on the element (1 without retries). */
+  readonly attempts: number;
+
+  /** Describes the failure of `value` (at `index`) in `stage` after `attempts` calls, whose last failed with `error`. */
+  constructor(error: unknown, value: unknown, stage: string, index: readonly number[], attempts: number) {
+    super(`${stage}: element [${index.join(", ")}] failed${attempts > 1 ? ` after ${attempts} attempts` : ""}: ${messageOf(error)}`, {
+      cause: error,
+    });
+    this.error = error;
+    this.value = value;
+    this.stage = stage;
+    this.index = index;
+    this.attempts = attempts;
+  }
+}
+
+/**
+ * What a run that collected element failures (`onError: "collect"`) rejects with when it ends:
+ * `errors` holds the failures in arrival order, and `results` the elements that made it
+ * through when the way of consuming collects them (`await`, `toArray()`); `for await` throws
+ * it after the last element. Also what a run fails with once more than `maxErrors` failures
+ * were collected. `pipeline.toResult()` resolves with both lists instead.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await pipe(urls).map(fetchPage, { onError: "collect" });
+ * } catch (error) {
+ *   if (error instanceof ElementErrors) console.log(error.results.length, "fetched,", error.errors.length, "failed");
+ * }
+ * ```
+ */
+export class ElementErrors<T = unknown> extends AggregateError {
+  /** Always `"ElementErrors"`. */
+  override readonly name = "ElementErrors";
+  /** The collected failures, in the order they happened. */
+  declare readonly errors: ElementError[];
+  /** The elements delivered, for `await` and `toArray()`; empty for `run()` and `for await`. */
+  readonly results: T[];
+
+  /** Gathers `errors` (and the `results` the run delivered); `message` says why the run ended so. */
+  constructor(errors: ElementError[], results: T[], message: string) {
+    super(errors, message);
+    this.results = results;
+  }
+}
+
+/**
+ * Thrown by `pipeline.parse(schema)` for an element that the schema rejects: an element
+ * failure, handled by the stage's `onError` (by default it fails the run). Never retried.
+ *
+ * @example
+ * ```ts
+ * const { errors } = await pipe(rows).parse(UserSchema, { onError: "collect" }).toResult();
+ * for (const failure of errors) {
+ *   const invalid = failure.error as ValidationError;
+ *   console.log(invalid.index, invalid.issues.map((issue) => issue.message));
+ * }
+ * ```
+ */
+export class ValidationError extends Error {
+  /** Always `"ValidationError"`. */
+  override readonly name = "ValidationError";
+  /** What the schema reported, as it reported it (Standard Schema issues: `message`, `path`). */
+  readonly issues: readonly ValidationIssue[];
+  /** The name of the parse stage. */
+  readonly stage: string;
+  /** The element's index path. */
+  readonly index: readonly number[];
+  /** The invalid element. */
+  readonly value: unknown;
+
+  /** Describes `value` (at `index`), which `stage`'s schema rejected with `issues`. */
+  constructor(issues: readonly ValidationIssue[], stage: string, index: readonly number[], value: unknown) {
+    const first = issues[0];
+    const where = first?.path !== undefined && first.path.length > 0 ? ` at ${first.path.map(pathKey).join(".")}` : "";
+    super(
+      `${stage}: element [${index.join(", ")}] is invalid${where}: ${first?.message ?? "rejected by the schema"}` +
+        (issues.length > 1 ? ` (and ${issues.length - 1} more issue${issues.length > 2 ? "s" : ""})` : ""),
+    );
+    this.issues = issues;
+    this.stage = stage;
+    this.index = index;
+    this.value = value;
+  }
+}
+
+/**
+ * One problem a Standard Schema validator reported: a message and, when it concerns a part of
+ * the element, the path to it.
+ *
+ * @example
+ * ```ts
+ * const issue: ValidationIssue = { message: "Expected number", path: ["age"] };
+ * ```
+ */
+export interface ValidationIssue {
+  /** What is wrong. */
+  readonly message: string;
+  /** Where, as keys (or `{ key }` segments) from the element's root. */
+  readonly path?: ReadonlyArray<PropertyKey | ValidationPathSegment> | undefined;
+}
+
+/**
+ * One step of a {@link ValidationIssue}'s path, in the object form some validators use.
+ *
+ * @example
+ * ```ts
+ * const segment: ValidationPathSegment = { key: "email" };
+ * ```
+ */
+export interface ValidationPathSegment {
+  /** The property or index stepped into. */
+  readonly key: PropertyKey;
+}
+
+function pathKey(segment: PropertyKey | ValidationPathSegment): string {
+  return String(typeof segment === "object" ? segment.key : segment);
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message === "" ? error.name : `${error.name}: ${error.message}`;
+  return describeValue(error);
 }

@@ -11,20 +11,23 @@ export { createBatchNode, isBatchNode, type BatchNode } from "./nodes/batch-node
 export { RESERVED_CONTEXT_KEYS, type EngineContext, type HookInfo } from "./context.js";
 export { describeValue } from "./describe-value.js";
 export { RateLimiter, type RateWaiter } from "./rate-limiter.js";
-export { OptionsError, TimeoutError } from "./errors.js";
+export { ElementError, ElementErrors, OptionsError, TimeoutError, ValidationError, type ValidationIssue, type ValidationPathSegment } from "./errors.js";
 export { createConcatNode, isConcatNode, type ConcatNode } from "./nodes/concat-node.js";
 export { inputsOf, type Node } from "./nodes/node.js";
 export { createOrderedNode, isOrderedNode, type OrderedNode } from "./nodes/ordered-node.js";
 export { createSourceNode, isSourceLike, isSourceNode, type SourceNode } from "./nodes/source-node.js";
 export {
+  ERROR_POLICIES,
   TIMEOUT_POLICIES,
   defaultMaxsize,
+  type ErrorPolicy,
+  type RetrySettings,
   type RateLimitWindow,
   type StageFunction,
   type StageSettings,
   type TimeoutPolicy,
 } from "./nodes/stage-settings.js";
 export { STAGE_KINDS, createStageNode, isStageNode, type StageKind, type StageNode } from "./nodes/stage-node.js";
-export { collect, iterate, type RunOptions } from "./run-graph.js";
+export { collect, collectResult, iterate, type RunOptions, type RunResult } from "./run-graph.js";
 export type { RunState, RunStats, SourceStats, StageStats } from "./run-stats.js";
 export { CallContext, StageInfo } from "./run/stage-info.js";

@@ -2,8 +2,9 @@ import type { Node } from "./nodes/node.js";
 import { CollectSink } from "./run/collect-sink.js";
 import { IteratorSink } from "./run/iterator-sink.js";
 import { consumerCapacity, wire } from "./run/plan.js";
+import type { ElementError } from "./errors.js";
 import { DEFAULT_PROGRESS_INTERVAL, Progress, type CountedSink } from "./run/progress.js";
-import { Run } from "./run/run.js";
+import { DEFAULT_MAX_ERRORS, Run } from "./run/run.js";
 import type { RunStats } from "./run-stats.js";
 
 /**
@@ -18,6 +19,11 @@ import type { RunStats } from "./run-stats.js";
 export interface RunOptions {
   /** Aborting it tears the run down; the consumer then sees `signal.reason`. */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * How many element failures `onError: "collect"` stages may collect in this run (an integer
+   * >= 0, default 10 000); one more fails the run with an `ElementErrors`, so memory stays bounded.
+   */
+  readonly maxErrors?: number | undefined;
   /**
    * Called with a fresh {@link RunStats} snapshot at most once per `progressInterval` while
    * the run goes, and once more, with the final figures, just before the run settles (before
@@ -39,6 +45,22 @@ export interface RunOptions {
 }
 
 /**
+ * What `pipeline.toResult()` resolves with: the elements delivered, and the element failures
+ * collected by `onError: "collect"` stages, in the order they happened.
+ *
+ * @example
+ * ```ts
+ * const { results, errors }: RunResult<User> = await pipe(ids).map(fetchUser, { onError: "collect" }).toResult();
+ * ```
+ */
+export interface RunResult<T> {
+  /** The elements delivered, in the order they arrived. */
+  readonly results: T[];
+  /** The collected failures. */
+  readonly errors: ElementError[];
+}
+
+/**
  * Runs the graph ending at `root` to completion and resolves with every element (or with
  * `null` when `keep` is false, for `run()`). Rejects with the run's first error, as the
  * same object, after every in-flight call and `onDone` has settled.
@@ -49,15 +71,44 @@ export interface RunOptions {
  * ```
  */
 export function collect(root: Node, options: RunOptions, keep: boolean): Promise<unknown[] | null> {
+  return start(root, options, keep, (run, values, resolve, reject) => {
+    if (run.failures === null) resolve(values);
+    else reject(run.collectedErrors(values ?? []));
+  });
+}
+
+/**
+ * Runs the graph ending at `root` to completion and resolves with every element and every
+ * failure collected by `onError: "collect"` stages; rejects only when the run fails.
+ *
+ * @example
+ * ```ts
+ * const { results, errors } = await collectResult(node, {});
+ * ```
+ */
+export function collectResult(root: Node, options: RunOptions): Promise<RunResult<unknown>> {
+  return start(root, options, true, (run, values, resolve) => {
+    resolve({ results: values!, errors: run.failures ?? [] });
+  });
+}
+
+/** Wires and starts a run into a {@link CollectSink}; `finish` settles the promise once the run settled without failing. */
+function start<R>(
+  root: Node,
+  options: RunOptions,
+  keep: boolean,
+  finish: (run: Run, values: unknown[] | null, resolve: (result: R) => void, reject: (error: unknown) => void) => void,
+): Promise<R> {
   const signal = options.signal;
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
     const run = new Run(signal);
+    run.maxErrors = options.maxErrors ?? DEFAULT_MAX_ERRORS;
     const sink = new CollectSink(run, keep);
     watch(run, options, sink);
     run.onSettle = () => {
       if (run.failed) reject(run.error);
-      else resolve(sink.values);
+      else finish(run, sink.values, resolve, reject);
     };
     wire(root, run, sink);
     run.start();
@@ -81,6 +132,7 @@ export function iterate(root: Node, options: RunOptions): AsyncIterableIterator<
       return null;
     }
     const run = new Run(signal);
+    run.maxErrors = options.maxErrors ?? DEFAULT_MAX_ERRORS;
     sink.attach(run);
     watch(run, options, sink);
     wire(root, run, sink);

@@ -15,7 +15,27 @@
  * @packageDocumentation
  * @module @sluice/dsl
  */
-export { OptionsError, RateLimiter, TimeoutError, defaultMaxsize, type RateLimitWindow, type RateWaiter, type RunOptions, type RunState, type RunStats, type SourceStats, type StageStats, type TimeoutPolicy } from "@sluice/core";
+export {
+  ElementError,
+  ElementErrors,
+  OptionsError,
+  RateLimiter,
+  TimeoutError,
+  ValidationError,
+  defaultMaxsize,
+  type ErrorPolicy,
+  type RateLimitWindow,
+  type RateWaiter,
+  type RunOptions,
+  type RunResult,
+  type RunState,
+  type RunStats,
+  type SourceStats,
+  type StageStats,
+  type TimeoutPolicy,
+  type ValidationIssue,
+  type ValidationPathSegment,
+} from "@sluice/core";
 export { rateLimiter } from "./rate-limiter.js";
 export { concat } from "./concat.js";
 export type { Context, EngineContext, HookInfo } from "./context.js";
@@ -25,4 +45,5 @@ export { batch, each, filter, flat, flatMap, map, ordered } from "./operators.js
 export { pipe } from "./pipe.js";
 export { Pipeline, type FlatElement, type FlatMapResult } from "./pipeline.js";
 export type { ElementOf, IterableSource, Source } from "./source.js";
-export type { HookContext, NotThenable, StageFn, StageMethod, StageOptions } from "./stage-options.js";
+export type { HookContext, NotThenable, RetryOptions, StageFn, StageMethod, StageOptions } from "./stage-options.js";
+export type { SchemaOutput, StandardFailure, StandardResult, StandardSchema, StandardSchemaProps, StandardSuccess, StandardTypes } from "./standard-schema.js";

@@ -15,22 +15,23 @@ export function checkObject(method: string, options: unknown): object {
 /**
  * The {@link OptionsError} for the first schema issue of an options object, in the form
  * `map(): options.workers must be an integer >= 1 (received 0)`. `allowed` says, per
- * option, what it may be.
+ * option, what it may be; `where` names the object (`options.retry` for a nested one).
  */
 export function optionsError(
   method: string,
   options: Record<string, unknown>,
   issue: OptionsIssue,
   allowed: Readonly<Record<string, string>>,
+  where = "options",
 ): OptionsError {
   if (issue.code === "unrecognized_keys") {
     const key = issue.keys[0]!;
     return new OptionsError(
-      `${method}(): options.${key} is not an option (options are: ${Object.keys(allowed).join(", ")})`,
+      `${method}(): ${where}.${key} is not an option (options are: ${Object.keys(allowed).join(", ")})`,
     );
   }
   const key = String(issue.path[0]);
   return new OptionsError(
-    `${method}(): options.${key} must be ${allowed[key] ?? "valid"} (received ${describeValue(options[key])})`,
+    `${method}(): ${where}.${key} must be ${allowed[key] ?? "valid"} (received ${describeValue(options[key])})`,
   );
 }

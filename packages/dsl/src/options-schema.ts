@@ -3,7 +3,7 @@
  * a browser bundle takes only the checks used here). Internal: no public declaration
  * refers to this module, so consumers' type checks never load zod's declarations.
  */
-import { RateLimiter, TIMEOUT_POLICIES, type RunStats } from "@sluice/core";
+import { ERROR_POLICIES, RateLimiter, TIMEOUT_POLICIES, type ErrorPolicy, type RunStats } from "@sluice/core";
 import * as z from "zod/mini";
 import type { HookInfo } from "./context.js";
 
@@ -13,6 +13,23 @@ const isFunction = (value: unknown): value is (...args: never[]) => unknown => t
 export const rateLimitWindowSchema = z.strictObject({
   limit: z.int().check(z.minimum(1)),
   interval: z.number().check(z.positive(), z.maximum(2_147_483_647)),
+});
+
+const milliseconds = () => z.number().check(z.minimum(0), z.maximum(2_147_483_647));
+
+/**
+ * The object form of a stage's `retry` (the number form is `{ retries }`). Checked on its own
+ * after the stage's options, so that a mistake is reported as `options.retry.retries`.
+ */
+export const retryOptionsSchema = z.strictObject({
+  retries: z.int().check(z.minimum(0)),
+  minDelay: z.optional(milliseconds()),
+  maxDelay: z.optional(milliseconds()),
+  factor: z.optional(z.number().check(z.minimum(1), z.maximum(1_000))),
+  jitter: z.optional(z.custom<"full" | "none">((value) => value === "full" || value === "none")),
+  maxRetryTime: z.optional(z.number().check(z.positive(), z.maximum(2_147_483_647))),
+  shouldRetry: z.optional(z.custom<(error: unknown, attempt: number) => unknown>(isFunction)),
+  delay: z.optional(z.custom<(error: unknown, attempt: number) => unknown>(isFunction)),
 });
 
 /** The options of `batch(size, options)`. */
@@ -40,6 +57,13 @@ export const stageOptionsSchema = z.strictObject({
       (value) => value instanceof RateLimiter || rateLimitWindowSchema.safeParse(value).success,
     ),
   ),
+  onError: z.optional(z.custom<ErrorPolicy>((value) => isFunction(value) || ERROR_POLICIES.includes(value as never))),
+  // A count, or an object whose fields retryOptionsSchema checks next (for a precise message).
+  retry: z.optional(
+    z.custom<number | z.infer<typeof retryOptionsSchema>>((value) =>
+      typeof value === "number" ? Number.isInteger(value) && value >= 0 : value !== null && typeof value === "object" && !Array.isArray(value),
+    ),
+  ),
 });
 
 /** A stage's options once validated. */
@@ -48,6 +72,7 @@ export type ParsedStageOptions = z.infer<typeof stageOptionsSchema>;
 /** The options of `toArray`, `run` and `iterate`. */
 export const runOptionsSchema = z.strictObject({
   signal: z.optional(z.custom<AbortSignal>((value) => value instanceof AbortSignal)),
+  maxErrors: z.optional(z.int().check(z.minimum(0))),
   onProgress: z.optional(z.custom<(stats: RunStats) => void>(isFunction)),
   progressInterval: stageOptionsSchema.shape.timeout,
 });

@@ -1,18 +1,21 @@
 import {
   collect,
+  collectResult,
   createBatchNode,
   createOrderedNode,
   createStageNode,
   describeValue,
   iterate,
   type RunOptions,
+  type RunResult,
   type StageFunction,
   type StageKind,
 } from "@sluice/core";
 import { NO_RUN_OPTIONS, checkRunOptions } from "./run-options.js";
 import { resolveBatch, type BatchOptions } from "./batch-options.js";
 import { Graph, registerGraphReader } from "./graph.js";
-import { resolveStage, type HookContext, type StageFn, type StageOptions } from "./stage-options.js";
+import { resolveStage, type HookContext, type StageFn, type StageMethod, type StageOptions } from "./stage-options.js";
+import { validatorOf, type SchemaOutput, type StandardSchema } from "./standard-schema.js";
 import type { Context } from "./context.js";
 import type { Operator } from "./operator.js";
 
@@ -134,6 +137,24 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
    */
   each<C extends HookContext = {}>(f: StageFn<T, unknown, C>, options?: StageOptions<C>): Pipeline<never> {
     return this.#stage("each", f, options);
+  }
+
+  /**
+   * Validates every element with a [Standard Schema](https://standardschema.dev) validator
+   * (zod 4, valibot, arktype...) and emits its output, typed by the schema. An invalid
+   * element is a {@link ValidationError} (never retried) that `onError` handles: by default
+   * it fails the run; `"skip"` or `"collect"` keep the run going.
+   *
+   * @param schema - any Standard Schema v1 validator, sync or async
+   * @param options - the stage options (`onError`, `workers` for async schemas, `name`...)
+   * @example
+   * ```ts
+   * const User = z.object({ id: z.number(), email: z.email() });
+   * const users = await pipe(jsonLines).map((line) => JSON.parse(line)).parse(User, { onError: "skip" }); // User[]
+   * ```
+   */
+  parse<S extends StandardSchema, C extends HookContext = {}>(schema: S, options?: StageOptions<C>): Pipeline<SchemaOutput<S>> {
+    return this.#stage("map", validatorOf(schema), options, "parse");
   }
 
   /**
@@ -310,6 +331,25 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
   }
 
   /**
+   * Runs the pipeline to completion and resolves with the elements and with the element
+   * failures that `onError: "collect"` stages collected; it rejects only when the run fails.
+   *
+   * @param options - `signal`, and `maxErrors`: how many failures may be collected (default 10 000)
+   * @example
+   * ```ts
+   * const { results, errors } = await pipe(urls).map(fetchPage, { retry: 2, onError: "collect" }).toResult();
+   * for (const failure of errors) console.warn(failure.index, failure.error);
+   * ```
+   */
+  toResult(options: RunOptions = NO_RUN_OPTIONS): Promise<RunResult<T>> {
+    try {
+      return collectResult(this.#graph.node, checkRunOptions("toResult", options)) as Promise<RunResult<T>>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
    * Runs the pipeline to the end, discarding its elements: for pipelines run for their
    * side effects (`each`).
    *
@@ -405,9 +445,9 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
     return this.toArray().then(onFulfilled, onRejected);
   }
 
-  #stage<U>(kind: StageKind, f: unknown, options: unknown): Pipeline<U> {
+  #stage<U>(kind: StageKind, f: unknown, options: unknown, method: StageMethod | "parse" = kind): Pipeline<U> {
     const depth = this.#graph.depth + 1;
-    const settings = resolveStage(kind, f, options, depth);
+    const settings = resolveStage(method, f, options, depth);
     return new Pipeline(new Graph(createStageNode(kind, this.#graph.node, f as StageFunction, settings), depth));
   }
 }

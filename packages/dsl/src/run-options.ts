@@ -4,6 +4,7 @@ import { parseOptions, runOptionsSchema } from "./options-schema.js";
 
 const ALLOWED: Readonly<Record<keyof RunOptions, string>> = {
   signal: "an AbortSignal",
+  maxErrors: "an integer >= 0",
   onProgress: "a function",
   progressInterval: "a number of milliseconds > 0 (at most 2147483647)",
 };
@@ -16,7 +17,7 @@ export const NO_RUN_OPTIONS: RunOptions = Object.freeze({});
  * anything); throws an `OptionsError` such as `toArray(): options.signal must be an
  * AbortSignal (received "nope")`.
  */
-export function checkRunOptions(method: "toArray" | "run" | "iterate" | "toReadableStream", options: unknown): RunOptions {
+export function checkRunOptions(method: "toArray" | "toResult" | "run" | "iterate" | "toReadableStream", options: unknown): RunOptions {
   if (options === NO_RUN_OPTIONS) return NO_RUN_OPTIONS;
   const parsed = parseOptions(runOptionsSchema, checkObject(method, options));
   if (!parsed.success) throw optionsError(method, options as Record<string, unknown>, parsed.issue, ALLOWED);

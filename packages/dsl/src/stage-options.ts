@@ -1,16 +1,19 @@
 import {
+  ERROR_POLICIES,
   OptionsError,
   RateLimiter,
   TIMEOUT_POLICIES,
   defaultMaxsize,
   describeValue,
+  type ErrorPolicy,
   type RateLimitWindow,
+  type RetrySettings,
   type StageKind,
   type StageSettings,
   type TimeoutPolicy,
 } from "@sluice/core";
 import { checkObject, optionsError } from "./options-error.js";
-import { parseOptions, stageOptionsSchema, type ParsedStageOptions } from "./options-schema.js";
+import { parseOptions, retryOptionsSchema, stageOptionsSchema, type ParsedStageOptions } from "./options-schema.js";
 import type { Context, EngineContext, HookInfo } from "./context.js";
 
 /**
@@ -57,6 +60,8 @@ export interface NotThenable {
  *   name: "fetch-users",
  *   onStart: () => ({ client: new Client() }),
  *   onDone: ({ client }) => client.close(),
+ *   retry: { retries: 3, minDelay: 100 }, // try a failed call again, after a back-off
+ *   onError: "collect", // then keep the failure and go on; the run reports it at the end
  * });
  * ```
  */
@@ -85,6 +90,59 @@ export interface StageOptions<C extends HookContext = {}> {
    * the wait is not part of `timeout`. Default: none.
    */
   readonly rateLimit?: RateLimitWindow | RateLimiter;
+  /**
+   * What a failure of `f` on one element does once its retries are used up: `"fail"`
+   * (default) fails the run; `"skip"` drops the element; `"collect"` drops it and keeps an
+   * {@link ElementError} that the run reports at its end (`ElementErrors`, or
+   * `toResult().errors`); a function is called with the {@link ElementError}, then the
+   * element is dropped (a throw or rejection from it fails the run). Only `f`'s own
+   * failures count: a throw, a rejection, a timeout under `onTimeout: "error"`, an invalid
+   * element in `parse`.
+   */
+  readonly onError?: ErrorPolicy;
+  /**
+   * Retries a failed call of `f` on the same element, keeping its worker slot while it waits:
+   * a number of retries, or {@link RetryOptions} for the back-off. Each attempt gets a fresh
+   * `ctx.signal`, its own `timeout`, and `ctx.attempt` (1-based). Default: no retries.
+   */
+  readonly retry?: number | RetryOptions;
+}
+
+/**
+ * How a stage retries a failed call of `f`: `retries` more attempts, waiting
+ * `min(maxDelay, minDelay * factor ** (attempt - 1))` ms after failed attempt `attempt`,
+ * times a random factor in [0, 1) unless `jitter` is `"none"`. Timeouts count as failures;
+ * `OptionsError`s, `ValidationError`s and teardown never retry, nor does a `flatMap` call
+ * that already emitted.
+ *
+ * @example
+ * ```ts
+ * const retry: RetryOptions = {
+ *   retries: 4,
+ *   minDelay: 100,
+ *   shouldRetry: (error) => !(error instanceof HttpError && error.status < 500),
+ *   delay: (error) => (error instanceof HttpError ? error.retryAfterMs : undefined),
+ * };
+ * pipe(urls).map(fetchPage, { workers: 8, retry });
+ * ```
+ */
+export interface RetryOptions {
+  /** Attempts after the first: an integer >= 0. */
+  readonly retries: number;
+  /** The first back-off in ms (>= 0). Default 200. */
+  readonly minDelay?: number;
+  /** The longest back-off in ms (>= 0). Default 30 000. */
+  readonly maxDelay?: number;
+  /** How much each back-off grows (1 to 1000). Default 2. */
+  readonly factor?: number;
+  /** `"full"` (default) waits a random part of each back-off, so retries of many elements spread out; `"none"` waits exactly it. */
+  readonly jitter?: "full" | "none";
+  /** No attempt starts later than this many ms after the element's first attempt started (> 0). Default: no limit. */
+  readonly maxRetryTime?: number;
+  /** May refuse a retry: called with the error and the attempt that just failed (1-based); sync or async. */
+  readonly shouldRetry?: (error: unknown, attempt: number) => boolean | PromiseLike<boolean>;
+  /** May name the wait before the next attempt in ms (say, from a `Retry-After` header), or return `undefined` for the back-off. */
+  readonly delay?: (error: unknown, attempt: number) => number | undefined | PromiseLike<number | undefined>;
 }
 
 /**
@@ -120,6 +178,20 @@ const ALLOWED: Readonly<Record<keyof ParsedStageOptions, string>> = {
   onStart: "a function",
   onDone: "a function",
   rateLimit: "{ limit: an integer >= 1, interval: milliseconds > 0 } or a RateLimiter",
+  onError: `one of ${ERROR_POLICIES.map((policy) => `"${policy}"`).join(", ")}, or a function`,
+  retry: "an integer >= 0 (the number of retries) or { retries, minDelay, maxDelay, factor, jitter, maxRetryTime, shouldRetry, delay }",
+};
+
+/** What each field of `retry` allows. */
+const RETRY_ALLOWED: Readonly<Record<keyof RetryOptions, string>> = {
+  retries: "an integer >= 0",
+  minDelay: "a number of milliseconds >= 0 (at most 2147483647)",
+  maxDelay: "a number of milliseconds >= 0 (at most 2147483647)",
+  factor: "a number from 1 to 1000",
+  jitter: '"full" or "none"',
+  maxRetryTime: "a number of milliseconds > 0 (at most 2147483647)",
+  shouldRetry: "a function",
+  delay: "a function",
 };
 
 /**
@@ -127,13 +199,22 @@ const ALLOWED: Readonly<Record<keyof ParsedStageOptions, string>> = {
  * Throws an {@link OptionsError} naming the method, the option, what was received and
  * what is allowed.
  */
-export function resolveStage(method: StageMethod, f: unknown, options: unknown, stageNumber: number): StageSettings {
+export function resolveStage(method: StageMethod | "parse", f: unknown, options: unknown, stageNumber: number): StageSettings {
   if (typeof f !== "function") {
     throw new OptionsError(`${method}(): f must be a function (received ${describeValue(f)})`);
   }
   if (options === undefined) return settings(`${method}#${stageNumber}`, NO_OPTIONS);
   const parsed = parseOptions(stageOptionsSchema, checkObject(method, options));
   if (!parsed.success) throw optionsError(method, options as Record<string, unknown>, parsed.issue, ALLOWED);
+  const retry = parsed.data.retry;
+  if (typeof retry === "object") {
+    const fields = retry as Record<string, unknown>;
+    const checked = parseOptions(retryOptionsSchema, fields);
+    if (!checked.success) throw optionsError(method, fields, checked.issue, RETRY_ALLOWED, "options.retry");
+    if (fields.retries === undefined) {
+      throw new OptionsError(`${method}(): options.retry.retries must be ${RETRY_ALLOWED.retries} (received undefined)`);
+    }
+  }
   return settings(parsed.data.name ?? `${method}#${stageNumber}`, parsed.data);
 }
 
@@ -150,6 +231,8 @@ class ResolvedSettings implements StageSettings {
   readonly onStart: ((info: HookInfo) => unknown) | undefined;
   readonly onDone: ((info: HookInfo) => unknown) | undefined;
   readonly rateLimit: RateLimitWindow | RateLimiter | undefined;
+  readonly onError: ErrorPolicy;
+  readonly retry: RetrySettings | undefined;
 
   constructor(
     readonly name: string,
@@ -162,6 +245,32 @@ class ResolvedSettings implements StageSettings {
     this.onStart = options.onStart;
     this.onDone = options.onDone;
     this.rateLimit = options.rateLimit;
+    this.onError = options.onError ?? "fail";
+    this.retry = options.retry === undefined ? undefined : new ResolvedRetry(typeof options.retry === "number" ? { retries: options.retry } : (options.retry as RetryOptions));
+  }
+}
+
+/** A stage's complete retry policy, defaults filled in (SPEC §9). */
+class ResolvedRetry implements RetrySettings {
+  readonly retries: number;
+  readonly minDelay: number;
+  readonly maxDelay: number;
+  readonly factor: number;
+  readonly jitter: "full" | "none";
+  readonly maxRetryTime: number;
+  readonly shouldRetry: RetrySettings["shouldRetry"];
+  readonly delay: RetrySettings["delay"];
+
+  constructor(options: RetryOptions) {
+    this.retries = options.retries;
+    this.minDelay = options.minDelay ?? 200;
+    this.maxDelay = options.maxDelay ?? 30_000;
+    this.factor = options.factor ?? 2;
+    this.jitter = options.jitter ?? "full";
+    this.maxRetryTime = options.maxRetryTime ?? Infinity;
+    this.shouldRetry = options.shouldRetry;
+    this.delay = options.delay;
+    Object.freeze(this);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { HookInfo } from "../context.js";
+import type { ElementError } from "../errors.js";
 import type { RateLimiter } from "../rate-limiter.js";
 
 /**
@@ -22,6 +23,62 @@ export type TimeoutPolicy = (typeof TIMEOUT_POLICIES)[number];
 export const TIMEOUT_POLICIES = Object.freeze(["error", "skip"] as const);
 
 /**
+ * What a stage does with an element it gave up on (after its retries): `"fail"` the run (the
+ * default), `"skip"` the element, `"collect"` it for the end of the run, or hand it to a
+ * handler and then drop it (a handler that throws or rejects fails the run).
+ *
+ * @example
+ * ```ts
+ * const policy: ErrorPolicy = (failure) => log.warn(failure.message);
+ * pipe(urls).map(fetchPage, { retry: 3, onError: policy });
+ * ```
+ */
+export type ErrorPolicy = (typeof ERROR_POLICIES)[number] | ((failure: ElementError) => void | PromiseLike<void>);
+
+/**
+ * Every named {@link ErrorPolicy}, for validation and error messages.
+ *
+ * @example
+ * ```ts
+ * ERROR_POLICIES.includes("collect"); // true
+ * ```
+ */
+export const ERROR_POLICIES = Object.freeze(["fail", "skip", "collect"] as const);
+
+/**
+ * A stage's complete retry policy, as the scheduler reads it (the DSL fills the defaults).
+ * Attempt `n` (1-based) that failed is followed, if allowed, by a wait of `delay(error, n)`
+ * or else `min(maxDelay, minDelay * factor ** (n - 1))`, times a random factor in [0, 1)
+ * when `jitter` is `"full"`.
+ *
+ * @example
+ * ```ts
+ * const retry: RetrySettings = {
+ *   retries: 3, minDelay: 200, maxDelay: 30_000, factor: 2, jitter: "full",
+ *   maxRetryTime: Infinity, shouldRetry: undefined, delay: undefined,
+ * };
+ * ```
+ */
+export interface RetrySettings {
+  /** Attempts after the first: an integer >= 0. */
+  readonly retries: number;
+  /** The first back-off, in ms. */
+  readonly minDelay: number;
+  /** The longest back-off, in ms. */
+  readonly maxDelay: number;
+  /** How much each back-off grows. */
+  readonly factor: number;
+  /** `"full"`: each back-off is a random part of the computed one; `"none"`: exactly it. */
+  readonly jitter: "full" | "none";
+  /** No attempt starts later than this many ms after the first attempt started. */
+  readonly maxRetryTime: number;
+  /** May refuse a retry (sync or async); `attempt` is the attempt that just failed. */
+  readonly shouldRetry: ((error: unknown, attempt: number) => unknown) | undefined;
+  /** May name the wait before the next attempt (a `Retry-After`); `undefined` means the back-off. */
+  readonly delay: ((error: unknown, attempt: number) => unknown) | undefined;
+}
+
+/**
  * The validated, complete options of one stage, as the scheduler reads them.
  * The DSL builds these from a user's options (filling defaults); core trusts them.
  *
@@ -36,6 +93,8 @@ export const TIMEOUT_POLICIES = Object.freeze(["error", "skip"] as const);
  *   onStart: undefined,
  *   onDone: undefined,
  *   rateLimit: undefined,
+ *   onError: "fail",
+ *   retry: undefined,
  * };
  * const node = createStageNode("map", createSourceNode([1, 2]), (x: number) => x * 2, settings);
  * ```
@@ -57,6 +116,10 @@ export interface StageSettings {
   readonly onDone: ((info: HookInfo) => unknown) | undefined;
   /** A limiter shared beyond the run, or a window for a limiter of the stage's own per run. */
   readonly rateLimit: RateLimiter | RateLimitWindow | undefined;
+  /** What happens to an element whose call failed, after its retries. */
+  readonly onError: ErrorPolicy;
+  /** How failed calls are retried, or `undefined` for never. */
+  readonly retry: RetrySettings | undefined;
 }
 
 /**

@@ -24,6 +24,9 @@ export class Expansion implements ReaderHost {
   #ctx: CallContext | null;
   /** The call's slot in a timed stage; `null` otherwise. */
   readonly slot: CallSlot | null;
+  /** The call's attempt at the element, and when its first attempt started (for retries). */
+  readonly attempt: number;
+  readonly firstStart: number;
   #ended = false;
   #onClosedFn: (() => void) | null = null;
 
@@ -33,6 +36,8 @@ export class Expansion implements ReaderHost {
     this.#parentLink = new PathLink(parent.pos, parent.up);
     this.#ctx = ctx;
     this.slot = slot;
+    this.attempt = ctx === null ? 1 : ctx.attempt;
+    this.firstStart = ctx === null ? 0 : CallContext.firstStart(ctx);
     this.#reader = new IterableReader(this);
   }
 
@@ -58,6 +63,11 @@ export class Expansion implements ReaderHost {
   timedOut(): void {
     this.#end();
     this.#reader.close(noop);
+  }
+
+  /** The element whose children these are. */
+  get parent(): Item {
+    return this.#parent;
   }
 
   /** The children emitted so far (an end marker's count). */

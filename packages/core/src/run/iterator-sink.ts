@@ -150,6 +150,9 @@ export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
     } else if (run.failed) {
       this.#buffer.clear();
       this.#failure = { error: run.error };
+    } else if (run.failures !== null) {
+      // Collected failures are thrown after the last element: never lost silently.
+      this.#failure = { error: run.collectedErrors([]) };
     }
     this.#settleWaiters();
   }

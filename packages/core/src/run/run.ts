@@ -1,3 +1,4 @@
+import { ElementErrors, type ElementError } from "../errors.js";
 import type { Progress } from "./progress.js";
 import type { SignalSource } from "./stage-info.js";
 import { anchorShape } from "./shape-anchors.js";
@@ -29,7 +30,11 @@ export class Run implements SignalSource {
   aborted = false;
   /** Called once when the run settles. */
   onSettle: () => void = noop;
-  /** The watcher of `onProgress`, or `null` when nobody watches (docs/design.md §16). */
+  /** Element failures collected under `onError: "collect"`, in arrival order; `null` while none. */
+  failures: ElementError[] | null = null;
+  /** How many collected failures the run keeps; one more fails it (the `maxErrors` run option). */
+  maxErrors = DEFAULT_MAX_ERRORS;
+  /** The watcher of `onProgress`, or `null` when nobody watches (docs/design.md §17). */
   progress: Progress | null = null;
 
   // Linked lists, not arrays: an array literal per run is an allocation site V8 pretenures
@@ -103,6 +108,28 @@ export class Run implements SignalSource {
     this.#teardown(error);
   }
 
+  /**
+   * Keeps a failure collected by a stage; returns false when that would exceed `maxErrors`,
+   * in which case the run fails with an {@link ElementErrors} holding them all.
+   */
+  collectFailure(failure: ElementError): boolean {
+    const failures = (this.failures ??= []);
+    if (failures.length < this.maxErrors) {
+      failures.push(failure);
+      return true;
+    }
+    failures.push(failure);
+    this.fail(new ElementErrors(failures, [], `more than ${this.maxErrors} element failures were collected (maxErrors)`));
+    return false;
+  }
+
+  /** The error a run that ended with collected failures reports, with the `results` it delivered. */
+  collectedErrors<T>(results: T[]): ElementErrors<T> {
+    const failures = this.failures!;
+    const count = failures.length;
+    return new ElementErrors(failures, results, `${count} element${count === 1 ? "" : "s"} failed (first: ${failures[0]!.message})`);
+  }
+
   /** The consumer stopped reading (`break`, `return`, a throw in the loop body). */
   leave(): void {
     if (this.closing) return;
@@ -146,6 +173,9 @@ export class Run implements SignalSource {
 }
 
 function noop(): void {}
+
+/** The default of the `maxErrors` run option. */
+export const DEFAULT_MAX_ERRORS = 10_000;
 
 // Keep the hidden classes of these per-run objects alive (see shape-anchors.ts).
 anchorShape(new Run(undefined));

@@ -56,6 +56,7 @@ export interface CallOwner {
  * pipe(["a", "b"]).map((x, ctx) => {
  *   ctx.stage; // "map#1"
  *   ctx.index; // [0] for "a", [1] for "b"
+ *   ctx.attempt; // 1 (2, 3... when the stage retries)
  *   return fetch(`https://example.com/${x}`, { signal: ctx.signal });
  * });
  * ```
@@ -63,15 +64,26 @@ export interface CallOwner {
 export class CallContext implements EngineContext {
   /** The stage's name. */
   readonly stage: string;
+  /** Which attempt at this element the call is: 1, then 2, 3... under the stage's `retry`. */
+  readonly attempt: number;
   readonly #owner: CallOwner;
   readonly #item: Item;
+  /** When the element's first attempt started (`Date.now()`), kept only for `maxRetryTime`. */
+  readonly #firstStart: number;
   #controller: AbortController | null = null;
 
   /** @internal */
-  constructor(stage: string, owner: CallOwner, item: Item) {
+  constructor(stage: string, owner: CallOwner, item: Item, attempt: number, firstStart: number) {
     this.stage = stage;
+    this.attempt = attempt;
     this.#owner = owner;
     this.#item = item;
+    this.#firstStart = firstStart;
+  }
+
+  /** @internal When the element's first attempt started (0 unless the stage has a `maxRetryTime`). */
+  static firstStart(ctx: CallContext): number {
+    return ctx.#firstStart;
   }
 
   /**
@@ -98,5 +110,5 @@ export class CallContext implements EngineContext {
 
 // Keep the hidden classes of these per-run objects alive (see shape-anchors.ts).
 const anchorOwner: CallOwner = { controllerFor: () => new AbortController(), releaseController: () => undefined };
-anchorShape(new CallContext("", anchorOwner, new Item(undefined, 0, null, null, 0)));
+anchorShape(new CallContext("", anchorOwner, new Item(undefined, 0, null, null, 0), 1, 0));
 anchorShape(new StageInfo("", { signal: new AbortController().signal }));

@@ -6,6 +6,7 @@ import { createSourceNode } from "../nodes/source-node.js";
 import { createStageNode, type StageKind, type StageNode } from "../nodes/stage-node.js";
 import type { TimeoutPolicy } from "../nodes/stage-settings.js";
 import { CallSlot } from "./call-slot.js";
+import { ElementOutcomes, type OutcomeStage, type PendingRetry } from "./element-outcomes.js";
 import { Expansion, anchorExpansion } from "./expansion.js";
 import type { Producer, Receiver } from "./flow.js";
 import { DROP, END, Item, VALUE, pathOf } from "./item.js";
@@ -25,9 +26,9 @@ type Fn = (value: unknown, ctx: unknown) => unknown;
  * most `maxsize`; a sync result is handled inline, a promise with one `then` on prebound
  * callbacks. A slot stays busy until its output is accepted downstream, so a stalled
  * consumer stops this stage (backpressure) instead of growing a buffer (docs/design.md §5, §6).
- * Its stats counters (inherited) are bumped where `#busy` goes up or down (docs/design.md §16).
+ * Its stats counters (inherited) are bumped where `#busy` goes up or down (docs/design.md §17).
  */
-export class WorkerStage extends StageCounters implements Receiver, Producer, RunPart, CallOwner, HookedStage, RateWaiter {
+export class WorkerStage extends StageCounters implements Receiver, Producer, RunPart, CallOwner, HookedStage, RateWaiter, OutcomeStage {
   /** Where this stage's outputs go. */
   out!: Receiver;
   /** What to resume when the input queue has room again. */
@@ -48,6 +49,10 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
   readonly #hooks: StageHooks;
   /** The stage's rate limit, or `null` (then the check costs one comparison per call). */
   readonly #limiter: RateLimiter | null;
+  /** Retries and `onError`, or `null` for neither: a failure then fails the run (§7). */
+  readonly #outcomes: ElementOutcomes | null;
+  /** Whether calls note when an element's first attempt started (only for `maxRetryTime`). */
+  readonly #clocked: boolean;
 
   readonly #queue = new BoundedQueue<Item>();
   /** Outputs that finished while downstream was full; each still holds its slot. */
@@ -85,6 +90,9 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
     const rateLimit = settings.rateLimit;
     this.#limiter =
       rateLimit === undefined ? null : rateLimit instanceof RateLimiter ? rateLimit : new RateLimiter(rateLimit.limit, rateLimit.interval);
+    const retry = settings.retry;
+    this.#outcomes = retry === undefined && settings.onError === "fail" ? null : new ElementOutcomes(this, settings.onError, retry);
+    this.#clocked = retry !== undefined && retry.maxRetryTime !== Infinity;
   }
 
   // ---- Receiver ----------------------------------------------------------------------
@@ -96,7 +104,7 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
       if (!this.out.push(item)) this.#downstreamFull = true;
     } else if (this.#busy < this.#workers && this.#ready && (this.#limiter === null || this.#limiter.acquire(this))) {
       this.#busy++;
-      this.#call(item);
+      this.#call(item, 1, 0);
     } else {
       this.#queue.push(item);
     }
@@ -143,6 +151,11 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
 
   close(): void {
     this.#limiter?.cancel(this);
+    if (this.#outcomes !== null) {
+      const waiting = this.#outcomes.close();
+      this.#busy -= waiting;
+      this.cancelled += waiting;
+    }
     this.#queue.clear();
     if (this.#outbox !== null) {
       this.#busy -= this.#outbox.length;
@@ -173,7 +186,7 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
       return;
     }
     this.#busy++;
-    this.#call(this.#queue.shift()!);
+    this.#call(this.#queue.shift()!, 1, 0);
     this.#pump();
   }
 
@@ -218,11 +231,14 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
 
   // ---- calls -------------------------------------------------------------------------
 
-  #call(item: Item): void {
-    this.taken++;
+  /** Calls `f` on `item` in a slot already counted busy: attempt `attempt`, the first of which started at `firstStart`. */
+  #call(item: Item, attempt: number, firstStart: number): void {
+    // An element is taken once; each later attempt at it is a retry (docs/design.md §17).
+    if (attempt === 1) this.taken++;
+    else this.retried++;
     // A timed call needs its slot (and so its own signal) before f runs.
     const slot = this.timeout === undefined ? null : this.#takeSlot(item);
-    const ctx = new CallContext(this.name, slot ?? this, item);
+    const ctx = new CallContext(this.name, slot ?? this, item, attempt, attempt === 1 && this.#clocked ? Date.now() : firstStart);
     // The hook's values are copied onto each ctx rather than put on a per-run prototype:
     // a class per run would give every run new hidden classes and make ctx reads megamorphic.
     const context = this.#hooks.context;
@@ -233,10 +249,14 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
     } catch (error) {
       CallContext.release(ctx);
       if (slot !== null) this.#releaseSlot(slot);
-      this.#busy--;
-      this.#countFailure();
-      this.run.fail(error);
-      this.checkFinished();
+      if (this.#outcomes === null) {
+        this.#busy--;
+        this.#countFailure();
+        this.run.fail(error);
+        this.checkFinished();
+      } else {
+        this.#outcomes.failed(item, error, attempt, CallContext.firstStart(ctx), -1, true);
+      }
       return;
     }
     // An iterable is read, even when it is also thenable (a Pipeline): docs/behaviour.md §9.3.
@@ -302,11 +322,20 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
 
   /** A call's promise rejected. */
   callRejected(slot: CallSlot, error: unknown): void {
+    const outcomes = this.#outcomes;
+    if (outcomes === null) {
+      this.#releaseSlot(slot);
+      this.#busy--;
+      this.#countFailure();
+      this.run.fail(error);
+      this.checkFinished();
+      return;
+    }
+    const item = slot.item!;
+    const ctx = slot.ctx!;
     this.#releaseSlot(slot);
-    this.#busy--;
-    this.#countFailure();
-    this.run.fail(error);
-    this.checkFinished();
+    outcomes.failed(item, error, ctx.attempt, CallContext.firstStart(ctx), -1, false);
+    this.#pump();
   }
 
   /**
@@ -335,6 +364,11 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
       this.skipped++;
       if (expansion !== null) this.#endExpansion(item, expansion.count);
       else this.#drop(item);
+      this.#pump();
+    } else if (this.#outcomes !== null) {
+      // An element failure like a rejection: retried, or given up under onError.
+      if (expansion !== null) this.#outcomes.failed(item, error, expansion.attempt, expansion.firstStart, expansion.count, false);
+      else this.#outcomes.failed(item, error, slot.ctx!.attempt, CallContext.firstStart(slot.ctx!), -1, false);
       this.#pump();
     } else {
       this.#busy--;
@@ -395,7 +429,7 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
       // Without a turn the elements wait in the queue, so backpressure reaches the source.
       if (this.#limiter !== null && !this.#limiter.acquire(this)) break;
       this.#busy++;
-      this.#call(queue.shift()!);
+      this.#call(queue.shift()!, 1, 0);
     }
     this.#pumping = false;
     if (this.#upstreamPaused && !this.run.closing && (this.#maxsize === 0 || queue.length < this.#maxsize)) {
@@ -443,6 +477,12 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
   /** An expansion's iteration failed. */
   expansionFailed(expansion: Expansion, error: unknown): void {
     this.#forget(expansion);
+    const outcomes = this.#outcomes;
+    if (outcomes !== null) {
+      outcomes.failed(expansion.parent, error, expansion.attempt, expansion.firstStart, expansion.count, expansion.inline);
+      if (!expansion.inline) this.#pump();
+      return;
+    }
     this.#busy--;
     this.#countFailure();
     this.run.fail(error);
@@ -473,7 +513,55 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
     }
   }
 
-  // ---- StageCounters (docs/design.md §16) --------------------------------------------
+  // ---- OutcomeStage (retries and onError) ---------------------------------------------
+
+  /** Drops an element given up on under `onError`, keeping an expansion's children so far. */
+  dropFailed(item: Item, emitted: number, inline: boolean): void {
+    this.skipped++;
+    if (emitted < 0) this.#drop(item);
+    else this.#endExpansion(item, emitted);
+    if (!inline) this.#pump();
+  }
+
+  /** Fails the run for an element's failure (or a throwing handler), freeing its slot. */
+  failRun(error: unknown, inline: boolean): void {
+    this.#busy--;
+    this.#countFailure();
+    this.run.fail(error);
+    if (!inline) this.checkFinished();
+  }
+
+  /** An element's outcome settled during teardown: free its slot. */
+  abandon(): void {
+    this.#busy--;
+    this.cancelled++;
+    this.checkFinished();
+  }
+
+  /** A back-off ended: the element's next attempt takes its turn from the rate limit, then starts in the slot it kept. */
+  restart(retry: PendingRetry): void {
+    if (this.#limiter !== null) {
+      retry.granted = () => {
+        if (retry.cancelled) this.#limiter!.refund();
+        else this.#retryNow(retry);
+      };
+      if (!this.#limiter.acquire(retry)) return;
+    }
+    this.#retryNow(retry);
+  }
+
+  /** Teardown reached an element waiting for its next attempt. */
+  cancelRetry(retry: PendingRetry): void {
+    this.#limiter?.cancel(retry);
+  }
+
+  #retryNow(retry: PendingRetry): void {
+    this.#outcomes!.retryStarted(retry);
+    this.#call(retry.item, retry.attempt, retry.firstStart);
+    this.#pump();
+  }
+
+  // ---- StageCounters (docs/design.md §17) --------------------------------------------
 
   get statsKind(): StageKind {
     return this.#kind;
@@ -554,6 +642,8 @@ const anchorStage = new WorkerStage(
     onStart: undefined,
     onDone: undefined,
     rateLimit: undefined,
+    onError: "fail",
+    retry: undefined,
   }),
   false,
 );
