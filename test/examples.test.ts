@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { main as batchedInserts } from "../examples/batched-inserts.js";
 import { main as deadline } from "../examples/deadline.js";
 import { main as earlyExit } from "../examples/early-exit.js";
+import { main as flakyImport } from "../examples/flaky-import.js";
 import { main as httpFanOut } from "../examples/http-fan-out.js";
 import { main as metricsExporter } from "../examples/metrics-exporter.js";
 import { main as rateLimitedClient } from "../examples/rate-limited-client.js";
@@ -27,6 +28,19 @@ describe("examples", () => {
     expect(result.largestChunk).toBeLessThanOrEqual(100);
     expect(result.calls).toBeGreaterThanOrEqual(10);
     expect(lines[0]).toMatch(/^inserted 1000 rows in \d+ insertMany calls \(largest chunk \d+\)$/);
+  });
+
+  it("flaky-import: retried 503s recover, the malformed and the always-failing records are collected, not fatal", async () => {
+    const { lines, log } = capture();
+    const result = await flakyImport(log);
+    // 40 ids: 4, 8, ..., 40 need a second request; 13 fails all 3 attempts; 7 and 21 are invalid.
+    expect(result).toEqual({ imported: 37, invalid: 2, failed: 1, requests: 40 + 10 + 2 });
+    expect(lines[0]).toBe("imported 37 of 40 records with 52 requests");
+    expect(lines.slice(1).sort()).toEqual([
+      "  record 13 (map#1): failed after 3 attempts: HTTP 500",
+      expect.stringMatching(/^ {2}record 21 \(parse#2\): invalid: parse#2: element \[20\] is invalid at name: /),
+      expect.stringMatching(/^ {2}record 7 \(parse#2\): invalid: parse#2: element \[6\] is invalid at name: /),
+    ]);
   });
 
   it("rate-limited-client: every item fetched, in order, without being refused by the server", async () => {

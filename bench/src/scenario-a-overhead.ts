@@ -58,6 +58,15 @@ export function scenarioA(mode: Mode, options: { withIx: boolean }): TimedScenar
       },
     },
     {
+      name: "sluice, retry set",
+      note: `the sluice row with \`retry: 3, onError: "skip"\` on every stage, never triggered: what the options cost when nothing fails`,
+      run: async () => {
+        const options = { workers: WORKERS, retry: 3, onError: "skip" } as const;
+        const out = await pipe(data).map(double, options).filter(notMultipleOf3, options).map(addOne, options);
+        return bagChecksum(out);
+      },
+    },
+    {
       name: "p-map pMapIterable",
       note: `three chained \`pMapIterable(..., { concurrency: ${WORKERS} })\` (the filter returns \`pMapSkip\`), consumed with \`for await\`; ordered, as pMapIterable always is by default`,
       run: async () => {
