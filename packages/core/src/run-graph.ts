@@ -105,12 +105,13 @@ function start<R>(
     const run = new Run(signal);
     run.maxErrors = options.maxErrors ?? DEFAULT_MAX_ERRORS;
     const sink = new CollectSink(run, keep);
-    watch(run, options, sink);
     run.onSettle = () => {
       if (run.failed) reject(run.error);
       else finish(run, sink.values, resolve, reject);
     };
-    wire(root, run, sink);
+    const progress = watch(run, options, sink);
+    wire(root, run, sink, progress);
+    progress?.start();
     run.start();
   });
 }
@@ -134,18 +135,30 @@ export function iterate(root: Node, options: RunOptions): AsyncIterableIterator<
     const run = new Run(signal);
     run.maxErrors = options.maxErrors ?? DEFAULT_MAX_ERRORS;
     sink.attach(run);
-    watch(run, options, sink);
-    wire(root, run, sink);
+    const progress = watch(run, options, sink);
+    wire(root, run, sink, progress);
+    progress?.start();
     run.start();
     return run;
   });
 }
 
-/** Gives `run` a {@link Progress} when the caller asked for `onProgress`; before wiring, which registers the stages with it. */
-function watch(run: Run, options: RunOptions, sink: CountedSink): void {
+/**
+ * A {@link Progress} for `run` when the caller asked for `onProgress`, else `null`. It makes
+ * its final report in the run's `onSettle`, before the consumer's (so set that first); the
+ * wiring registers the stages with it, and its timer starts just before the run does. The
+ * `Run` itself knows nothing of it: a field more on `Run` measurably slowed many small runs
+ * (bench E), which allocate one per run (docs/design.md §17).
+ */
+function watch(run: Run, options: RunOptions, sink: CountedSink): Progress | null {
   const onProgress = options.onProgress;
-  if (onProgress === undefined) return;
-  const progress = new Progress(run, onProgress, options.progressInterval ?? DEFAULT_PROGRESS_INTERVAL);
+  if (onProgress === undefined) return null;
+  const progress = new Progress(run, options.signal, onProgress, options.progressInterval ?? DEFAULT_PROGRESS_INTERVAL);
   progress.sink = sink;
-  run.progress = progress;
+  const settle = run.onSettle;
+  run.onSettle = () => {
+    progress.finish();
+    settle();
+  };
+  return progress;
 }

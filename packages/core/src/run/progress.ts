@@ -27,6 +27,8 @@ export interface CountedSink {
  */
 export class Progress {
   readonly #run: Run;
+  /** The caller's signal: a teardown with its reason is an abort, not a failure. */
+  readonly #signal: AbortSignal | undefined;
   readonly #onProgress: (stats: RunStats) => void;
   readonly #interval: number;
   readonly #stages: StageCounters[] = [];
@@ -38,8 +40,9 @@ export class Progress {
   #silenced = false;
   #tickFn: (() => void) | null = null;
 
-  constructor(run: Run, onProgress: (stats: RunStats) => void, interval: number) {
+  constructor(run: Run, signal: AbortSignal | undefined, onProgress: (stats: RunStats) => void, interval: number) {
     this.#run = run;
+    this.#signal = signal;
     this.#onProgress = onProgress;
     this.#interval = interval;
   }
@@ -80,7 +83,7 @@ export class Progress {
   /** A snapshot of the run now; `final` once every part has stopped. */
   snapshot(final: boolean): RunStats {
     const run = this.#run;
-    const state: RunState = run.closing ? (run.aborted ? "aborted" : "failed") : final ? "done" : "running";
+    const state: RunState = run.closing ? (this.#aborted() ? "aborted" : "failed") : final ? "done" : "running";
     const stages = this.#stages.map((stage) => stage.snapshot());
     return Object.freeze({
       elapsedMs: performance.now() - this.#startedAt,
@@ -89,6 +92,16 @@ export class Progress {
       delivered: this.#sink?.delivered ?? 0,
       stages: Object.freeze(stages),
     });
+  }
+
+  /**
+   * Whether the teardown was an abort: the consumer left (the only teardown that does not
+   * fail the run), or the run failed with the caller's abort reason.
+   */
+  #aborted(): boolean {
+    const run = this.#run;
+    const signal = this.#signal;
+    return !run.failed || (signal !== undefined && signal.aborted && run.error === signal.reason);
   }
 
   #sourceStats(): SourceStats {
@@ -131,4 +144,4 @@ export function sizeOf(source: unknown): number | undefined {
 }
 
 // Keep the hidden classes of these per-run objects alive (see shape-anchors.ts).
-anchorShape(new Progress(null as unknown as Run, () => undefined, DEFAULT_PROGRESS_INTERVAL));
+anchorShape(new Progress(null as unknown as Run, undefined, () => undefined, DEFAULT_PROGRESS_INTERVAL));

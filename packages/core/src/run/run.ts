@@ -1,5 +1,4 @@
 import { ElementErrors, type ElementError } from "../errors.js";
-import type { Progress } from "./progress.js";
 import type { SignalSource } from "./stage-info.js";
 import { anchorShape } from "./shape-anchors.js";
 
@@ -26,16 +25,12 @@ export class Run implements SignalSource {
   failed = false;
   /** The first error, or the caller signal's reason. */
   error: unknown = undefined;
-  /** Whether the teardown came from the caller's signal or the consumer leaving, not an error. */
-  aborted = false;
   /** Called once when the run settles. */
   onSettle: () => void = noop;
   /** Element failures collected under `onError: "collect"`, in arrival order; `null` while none. */
   failures: ElementError[] | null = null;
   /** How many collected failures the run keeps; one more fails it (the `maxErrors` run option). */
   maxErrors = DEFAULT_MAX_ERRORS;
-  /** The watcher of `onProgress`, or `null` when nobody watches (docs/design.md §17). */
-  progress: Progress | null = null;
 
   // Linked lists, not arrays: an array literal per run is an allocation site V8 pretenures
   // when runs overlap a scavenge, which made many small runs GC-bound (docs/design.md §14).
@@ -84,15 +79,10 @@ export class Run implements SignalSource {
    * `onStart` already failed, so that hooks behave the same whether a failure is sync or async.
    */
   start(): void {
-    // First: a run that settles synchronously inside this call must find its timer to clear.
-    this.progress?.start();
     const signal = this.#callerSignal;
     if (signal !== undefined) {
       // The caller's abort fails the run with its reason, which the consumer then sees.
-      this.#onCallerAbort = () => {
-        if (!this.closing) this.aborted = true;
-        this.fail(signal.reason);
-      };
+      this.#onCallerAbort = () => this.fail(signal.reason);
       signal.addEventListener("abort", this.#onCallerAbort);
     }
     for (let stage = this.#stages; stage !== null; stage = stage.nextPart) stage.start();
@@ -133,7 +123,6 @@ export class Run implements SignalSource {
   /** The consumer stopped reading (`break`, `return`, a throw in the loop body). */
   leave(): void {
     if (this.closing) return;
-    this.aborted = true;
     this.#teardown(new DOMException("The consumer stopped reading the pipeline", "AbortError"));
   }
 
@@ -166,8 +155,6 @@ export class Run implements SignalSource {
       this.#callerSignal!.removeEventListener("abort", this.#onCallerAbort);
       this.#onCallerAbort = undefined;
     }
-    // The last report, with final figures; a throw from it fails a run that had succeeded.
-    this.progress?.finish();
     this.onSettle();
   }
 }

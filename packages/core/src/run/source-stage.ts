@@ -17,8 +17,6 @@ export class SourceStage implements Producer, RunPart, ReaderHost, CountedSource
   /** Where elements go. */
   out!: Receiver;
   nextPart: RunPart | null = null;
-  /** How many elements the opened source has, if it says (read only when the run is watched). */
-  total: number | undefined = undefined;
 
   readonly #run: Run;
   readonly #source: unknown;
@@ -28,6 +26,8 @@ export class SourceStage implements Producer, RunPart, ReaderHost, CountedSource
   #opening = false;
   #done = false;
   #onClosedFn: (() => void) | null = null;
+  /** What the source opened to (an array, an iterable...), for its size in the stats. */
+  #opened: unknown = undefined;
 
   constructor(run: Run, node: SourceNode, markers: boolean) {
     this.#run = run;
@@ -71,6 +71,11 @@ export class SourceStage implements Producer, RunPart, ReaderHost, CountedSource
     return this.#reader.count;
   }
 
+  /** How many elements the opened source has, when it says so without being read. */
+  get total(): number | undefined {
+    return sizeOf(this.#opened);
+  }
+
   close(): void {
     if (this.#done) return;
     this.#done = true;
@@ -99,7 +104,7 @@ export class SourceStage implements Producer, RunPart, ReaderHost, CountedSource
   // ---- opening -----------------------------------------------------------------------
 
   #open(source: unknown): void {
-    if (this.#run.progress !== null) this.total = sizeOf(source);
+    this.#opened = source;
     const kind = readableKind(source);
     if (kind !== undefined) {
       this.#reader.open(source, kind, "the source");
