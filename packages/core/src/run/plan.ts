@@ -63,7 +63,7 @@ function requireMarkers(facts: Map<Node, NodeFacts>, node: Node): void {
  * them with `progress` when the run is watched. Stages are
  * started by the run before sources, so hooks start before the first element is pulled.
  */
-export function wire(root: Node, run: Run, sink: Receiver & { upstream: Producer }, progress: Progress | null = null): void {
+export function wire(root: Node, run: Run, sink: Receiver & { upstream: Producer }, progress: Progress | null): void {
   const builder = progress === null ? new Builder(run, analyse(root)) : new WatchedBuilder(run, analyse(root), progress);
   sink.upstream = builder.build(root, sink, false);
 }
