@@ -11,5 +11,7 @@ export default defineConfig({
       tsconfig: "./tsconfig.json",
     },
     testTimeout: 20_000,
+    // The Redis of the @sluice/bullmq tests: REDIS_URL's, or one started for the run.
+    globalSetup: ["test/helpers/redis-setup.ts"],
   },
 });

@@ -98,6 +98,21 @@ describe("batch()", () => {
     expect(source.finallyRan).toBe(1);
   });
 
+  it("a last batch that fails downstream at once still lets every onDone finish before the run settles", async () => {
+    // The end of the input emits the last batch; a synchronous throw downstream tears the run
+    // down inside that emission, which must not finish the batch stage a second time.
+    let finished = false;
+    const boom = new Error("boom");
+    const run = pipe([0])
+      .batch(2)
+      .map((b) => b, { onDone: () => sleep(20).then(() => void (finished = true)) })
+      .map(() => {
+        throw boom;
+      });
+    await expect(run).rejects.toBe(boom);
+    expect(finished).toBe(true);
+  });
+
   it("validates size and options when the pipeline is built", () => {
     expect(() => pipe([1]).batch(0)).toThrow(OptionsError);
     expect(() => pipe([1]).batch(0)).toThrow("batch(): size must be an integer >= 1 (received 0)");

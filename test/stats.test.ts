@@ -1,5 +1,5 @@
 /**
- * Watching a run (docs/behaviour.md §11): `onProgress` and `progressInterval` on every way of
+ * Watching a run (docs/behaviour.md §12): `onProgress` and `progressInterval` on every way of
  * consuming, what a `RunStats` snapshot holds, when it is reported and when not, and how a
  * throwing `onProgress` fails the run. The counters' invariants over random chains are
  * properties in reliability/stats-properties.test.ts.

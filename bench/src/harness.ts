@@ -37,6 +37,8 @@ export interface System {
   readonly informative?: boolean;
   /** Takes seconds per run: in quick mode it is timed in fewer rounds, without warm-up. */
   readonly heavy?: boolean;
+  /** Untimed set-up before each run (scenario G fills a queue). */
+  readonly prepare?: () => Promise<void>;
   readonly run: () => Promise<string>;
 }
 
@@ -137,9 +139,14 @@ export async function runTimed(scenario: TimedScenario, mode: Mode, filter: RunF
       throw new Error(`scenario ${scenario.id}: ${system.name} returned ${result}, the reference ${expected}`);
     }
   };
+  await reference.prepare?.();
   expected = await reference.run();
   for (let w = 0; w < mode.warmups; w++) {
-    for (const system of systems) if (light(system)) check(system, await system.run());
+    for (const system of systems) {
+      if (!light(system)) continue;
+      await system.prepare?.();
+      check(system, await system.run());
+    }
   }
 
   const times = new Map<System, number[]>(systems.map((s) => [s, []]));
@@ -151,6 +158,7 @@ export async function runTimed(scenario: TimedScenario, mode: Mode, filter: RunF
         continue;
       }
       if (filter.beforeRun !== undefined) await filter.beforeRun();
+      await system.prepare?.();
       if (filter.gcBetweenRuns) forceGc();
       await settle();
       const start = performance.now();

@@ -8,6 +8,9 @@
  * maxsize sweep instead of the scenarios; `--busy` times sluice and the worker pool in A, C, C2
  * and E alone and then beside a noisy neighbour (busy.ts). Progress goes to stderr, tables to stdout.
  *
+ * Scenario G (a BullMQ queue) needs a Redis: REDIS_URL, else a throwaway redis-server on a free
+ * port. Without either, `--smoke` (CI) fails, and other modes report that G was not run.
+ *
  * `--systems sluice --solo` runs only the named systems (for `node --cpu-prof`); `--ix` adds
  * IxJS to scenario A (about 30 s a run); `--gc-between-runs` forces a full GC before every
  * timed run (see docs/benchmarks.md for why that is not the default).
@@ -32,6 +35,8 @@ import { scenarioC, scenarioC2 } from "./scenario-c-ordered.js";
 import { formatMemory, runMemory } from "./scenario-d-memory.js";
 import { scenarioE } from "./scenario-e-small-runs.js";
 import { scenarioF } from "./scenario-f-batch.js";
+import { scenarioG } from "./scenario-g-bullmq.js";
+import { startRedis, waitForRedis, type LocalRedis } from "../../scripts/redis-server.mjs";
 import { runBusy } from "./busy.js";
 import { runSweep } from "./sweep.js";
 
@@ -106,7 +111,7 @@ function parseArgs(argv: readonly string[]): Args {
       case "--help":
       case "-h":
         process.stdout.write(
-          "pnpm bench [--smoke | --quick | --full] [--sweep | --busy] [--only A,B,C,D,E] [--systems sluice,...] [--solo] [--ix] [--gc-between-runs] [--out report.md]\n",
+          "pnpm bench [--smoke | --quick | --full] [--sweep | --busy] [--only A,B,C,D,E,F,G] [--systems sluice,...] [--solo] [--ix] [--gc-between-runs] [--out report.md]\n",
         );
         process.exit(0);
       default:
@@ -114,6 +119,26 @@ function parseArgs(argv: readonly string[]): Args {
     }
   }
   return args;
+}
+
+/**
+ * The Redis of scenario G: REDIS_URL's (as .ci/run sets it), else a throwaway redis-server.
+ * Without either, `--smoke` (CI) fails, so the scenario cannot drop out unnoticed; a run by
+ * hand says in its report that G was not run.
+ */
+async function redisForBench(mode: Mode, log: (line: string) => void): Promise<LocalRedis | undefined> {
+  const given = process.env["REDIS_URL"];
+  if (given !== undefined && given !== "") {
+    await waitForRedis(given);
+    return { url: given, stop: async () => {} };
+  }
+  try {
+    return await startRedis();
+  } catch (error) {
+    if (mode.name === "smoke") throw error;
+    log(`scenario G not run: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
 }
 
 /** The commit measured, with `-dirty` when the working tree has uncommitted changes. */
@@ -175,6 +200,23 @@ async function main(): Promise<void> {
       const result = await runTimed(make(), args.mode, filter);
       emit(formatTimed(result));
       if (!args.solo) outcomes.push(...evaluateTargets(result).map((o) => ({ ...o, scenario: id })));
+    }
+    if (wants("G")) {
+      log("scenario G...");
+      const redis = await redisForBench(args.mode, log);
+      if (redis === undefined) {
+        emit("### G. a BullMQ queue (Redis)\n\nNot run: no Redis (set REDIS_URL, or install redis-server). `--smoke` fails instead.");
+      } else {
+        const g = scenarioG(args.mode, redis.url);
+        try {
+          const result = await runTimed(g.scenario, args.mode, filter);
+          emit(formatTimed(result));
+          if (!args.solo) outcomes.push(...evaluateTargets(result).map((o) => ({ ...o, scenario: "G" })));
+        } finally {
+          await g.dispose();
+          await redis.stop();
+        }
+      }
     }
     if (wants("D")) {
       log("scenario D...");

@@ -105,7 +105,7 @@ function fanOf(count: number): { fan: FanOut; outs: Recorder[]; upstream: Upstre
   return { fan, outs, upstream };
 }
 
-const element = (value: unknown, pos = 0): Item => new Item(value, pos, null, null, VALUE);
+const element = (value: unknown, pos = 0): Item => new Item(value, pos, null, null, VALUE, null);
 
 // ---- FanOut -----------------------------------------------------------------------------
 
@@ -114,7 +114,7 @@ describe("FanOut", () => {
     const { fan, outs } = fanOf(3);
     const up = new PathLink(4, null);
     const prefix = new PathLink(1, null);
-    const item = new Item("v", 7, up, prefix, VALUE);
+    const item = new Item("v", 7, up, prefix, VALUE, null);
     expect(fan.push(item)).toBe(true);
     const received = outs.map((out) => out.items);
     expect(received.map((items) => items.length)).toEqual([1, 1, 1]);
@@ -163,8 +163,8 @@ describe("FanOut", () => {
 
   it("fans drop and end markers out like elements", () => {
     const { fan, outs } = fanOf(2);
-    expect(fan.push(new Item(undefined, 2, null, null, DROP))).toBe(true);
-    expect(fan.push(new Item(3, -1, null, null, END))).toBe(true);
+    expect(fan.push(new Item(undefined, 2, null, null, DROP, null))).toBe(true);
+    expect(fan.push(new Item(3, -1, null, null, END, null))).toBe(true);
     for (const out of outs) {
       expect(out.items.map((item) => [item.mark, item.pos, item.value])).toEqual([
         [DROP, 2, undefined],

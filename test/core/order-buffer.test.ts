@@ -36,12 +36,12 @@ function upLinks(parents: readonly number[]): PathLink | null {
  * positions `prefix`.
  */
 function value(v: unknown, path: readonly number[], prefix: readonly number[] = []): Item {
-  return new Item(v, path[path.length - 1]!, upLinks(path.slice(0, -1)), links(prefix), VALUE);
+  return new Item(v, path[path.length - 1]!, upLinks(path.slice(0, -1)), links(prefix), VALUE, null);
 }
 
 /** A drop marker at `path`. */
 function drop(path: readonly number[], prefix: readonly number[] = []): Item {
-  return new Item(undefined, path[path.length - 1]!, upLinks(path.slice(0, -1)), links(prefix), DROP);
+  return new Item(undefined, path[path.length - 1]!, upLinks(path.slice(0, -1)), links(prefix), DROP, null);
 }
 
 /**
@@ -49,8 +49,8 @@ function drop(path: readonly number[], prefix: readonly number[] = []): Item {
  * parent item, re-marked) when `path` is non-empty, a source's or concat's (`pos` -1) when empty.
  */
 function end(size: number, path: readonly number[] = [], prefix: readonly number[] = []): Item {
-  if (path.length === 0) return new Item(size, -1, null, links(prefix), END);
-  return new Item(size, path[path.length - 1]!, upLinks(path.slice(0, -1)), links(prefix), END);
+  if (path.length === 0) return new Item(size, -1, null, links(prefix), END, null);
+  return new Item(size, path[path.length - 1]!, upLinks(path.slice(0, -1)), links(prefix), END, null);
 }
 
 /** A buffer plus a consumer that records what it is given and accepts up to `budget` items per drain. */

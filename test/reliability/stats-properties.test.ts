@@ -1,5 +1,5 @@
 /**
- * Property tests of RunStats (docs/behaviour.md §11, docs/design.md §17): over random chains
+ * Property tests of RunStats (docs/behaviour.md §12, docs/design.md §18): over random chains
  * of map/filter/flatMap/each/ordered/batch with random workers, queues, delays, failures,
  * timeouts and ways of consuming, every snapshot `onProgress` receives keeps each stage's
  * identity `taken = inFlight + done + skipped + failed + cancelled`, stays within the stage's

@@ -148,7 +148,7 @@ export function iterate(root: Node, options: RunOptions): AsyncIterableIterator<
  * its final report in the run's `onSettle`, before the consumer's (so set that first); the
  * wiring registers the stages with it, and its timer starts just before the run does. The
  * `Run` itself knows nothing of it: a field more on `Run` measurably slowed many small runs
- * (bench E), which allocate one per run (docs/design.md §17).
+ * (bench E), which allocate one per run (docs/design.md §18).
  */
 function watch(run: Run, options: RunOptions, sink: CountedSink): Progress | null {
   const onProgress = options.onProgress;

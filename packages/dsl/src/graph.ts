@@ -26,7 +26,7 @@ export function readGraph(value: unknown): Graph | undefined {
  * The graph for `source`: a pipeline's own graph, or a new source node. Throws a
  * `TypeError` naming `method` when `source` cannot be a source.
  */
-export function graphOf(source: unknown, method: "pipe" | "concat"): Graph {
+export function graphOf(source: unknown, method: "pipe" | "concat" | "source"): Graph {
   const graph = readGraph(source);
   if (graph !== undefined) return graph;
   if (!isSourceLike(source)) {

@@ -32,6 +32,8 @@ export {
   type RunStats,
   type SourceStats,
   type StageStats,
+  type Settle,
+  type SourceOutcome,
   type TimeoutPolicy,
   type ValidationIssue,
   type ValidationPathSegment,
@@ -44,6 +46,6 @@ export type { BatchOptions } from "./batch-options.js";
 export { batch, each, filter, flat, flatMap, map, ordered } from "./operators.js";
 export { pipe } from "./pipe.js";
 export { Pipeline, type FlatElement, type FlatMapResult } from "./pipeline.js";
-export type { ElementOf, IterableSource, Source } from "./source.js";
+export { source, type ElementOf, type IterableSource, type Source, type SourceOptions } from "./source.js";
 export type { HookContext, NotThenable, RetryOptions, StageFn, StageMethod, StageOptions } from "./stage-options.js";
 export type { SchemaOutput, StandardFailure, StandardResult, StandardSchema, StandardSchemaProps, StandardSuccess, StandardTypes } from "./standard-schema.js";

@@ -1,4 +1,7 @@
-import type { Pipeline } from "./pipeline.js";
+import { OptionsError, createSourceNode, describeValue, type Settle, type SourceOutcome } from "@sluice/core";
+import { checkObject } from "./options-error.js";
+import { Graph, graphOf } from "./graph.js";
+import { Pipeline } from "./pipeline.js";
 
 /**
  * A source that can be iterated directly.
@@ -52,3 +55,58 @@ export type ElementOf<S> =
             : S extends () => infer R
               ? ElementOf<R>
               : never;
+
+/**
+ * Options of {@link source}.
+ *
+ * @example
+ * ```ts
+ * const options: SourceOptions<Message> = {
+ *   settle: (message, outcome) => (outcome.status === "done" ? message.ack() : message.nack()),
+ * };
+ * ```
+ */
+export interface SourceOptions<T> {
+  /**
+   * Called exactly once for every element the run takes from the source, with what became
+   * of it ({@link SourceOutcome}): `"done"` once every element derived from it was
+   * delivered, filtered out, expanded to nothing or finished by `each`; `"failed"` when one
+   * of them failed; `"released"` when the run was torn down first. Every open element
+   * settles before the run settles; a returned promise is awaited like `onDone`, and a
+   * throw or rejection fails the run.
+   */
+  readonly settle: Settle<T>;
+}
+
+/**
+ * A source whose elements are acknowledged: `settle(element, outcome)` is called once per
+ * element taken from `items`, after everything derived from it has finished (see
+ * {@link SourceOptions.settle}). Use it to acknowledge work taken from a durable queue only
+ * once it is done (at-least-once delivery). `items` is anything {@link pipe} accepts.
+ * Sources that do not settle cost nothing for this.
+ *
+ * @example
+ * ```ts
+ * const done: number[] = [];
+ * await pipe(source([1, 2, 3], { settle: (x, outcome) => { if (outcome.status === "done") done.push(x); } }))
+ *   .map((x) => x * 2)
+ *   .filter((x) => x > 2)
+ *   .run();
+ * // done holds 1, 2 and 3: 1 was filtered out, 2 and 3 delivered
+ * ```
+ */
+export function source<T>(items: Source<T>, options: SourceOptions<NoInfer<T>>): Pipeline<T> {
+  checkObject("source", options);
+  const settle = (options as { settle?: unknown }).settle;
+  if (typeof settle !== "function") {
+    throw new OptionsError(`source(): options.settle must be a function (received ${describeValue(settle)})`);
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== "settle") throw new OptionsError(`source(): options.${key} is not an option (options are: settle)`);
+  }
+  // graphOf checks the form of `items`. A pipeline that is more than a plain source is read
+  // as the elements of a nested run; a plain one gives its source.
+  const node = graphOf(items, "source").node;
+  const plain = node.kind === "source" && node.settle === undefined;
+  return new Pipeline<T>(new Graph(createSourceNode(plain ? node.source : items, settle as Settle<unknown>), 0));
+}

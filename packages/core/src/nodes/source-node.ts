@@ -1,4 +1,5 @@
 import { describeValue } from "../describe-value.js";
+import type { Settle } from "../run/settlement.js";
 
 /**
  * Where a run's elements come from: an array or other iterable, an async iterable
@@ -16,30 +17,37 @@ export interface SourceNode {
   readonly kind: "source";
   /** The user's source, resolved anew at the start of each run. */
   readonly source: unknown;
+  /** Called once per element taken from the source with what became of it, or `undefined` (docs/behaviour.md §13). */
+  readonly settle: Settle<unknown> | undefined;
 }
 
 /**
  * Creates a frozen {@link SourceNode}. Throws a `TypeError` when `source` cannot be a source.
+ * With `settle`, every element taken from the source settles exactly once (see {@link Settle}).
  *
  * @example
  * ```ts
  * const node = createSourceNode([1, 2, 3]);
+ * const acked = createSourceNode(messages, (message, outcome) => log(message, outcome.status));
  * ```
  */
-export function createSourceNode(source: unknown): SourceNode {
+export function createSourceNode(source: unknown, settle?: Settle<unknown>): SourceNode {
   if (!isSourceLike(source)) {
     throw new TypeError(
       `createSourceNode(): the source must be an array, an Iterable, an AsyncIterable, a ReadableStream, a Pipeline, ` +
         `a Promise of one, or a function returning one (received ${describeValue(source)})`,
     );
   }
-  return Object.freeze(new SourceNodeData(source));
+  return Object.freeze(new SourceNodeData(source, settle));
 }
 
 /** A class rather than a literal, for the same reason as the stage nodes (docs/design.md §14). */
 class SourceNodeData implements SourceNode {
   readonly kind = "source";
-  constructor(readonly source: unknown) {}
+  constructor(
+    readonly source: unknown,
+    readonly settle: Settle<unknown> | undefined,
+  ) {}
 }
 
 /**

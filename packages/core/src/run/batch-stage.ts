@@ -3,6 +3,7 @@ import { createSourceNode } from "../nodes/source-node.js";
 import type { Producer, Receiver } from "./flow.js";
 import { END, Item, VALUE } from "./item.js";
 import { Run, type RunPart } from "./run.js";
+import { Claim } from "./settlement.js";
 import { anchorShape } from "./shape-anchors.js";
 import { StageCounters } from "./stage-counters.js";
 
@@ -31,6 +32,10 @@ export class BatchStage extends StageCounters implements Receiver, Producer, Run
   #current: unknown[] | null = null;
   /** A batch ready while downstream was full: pushed on `resume()`. */
   #held: unknown[] | null = null;
+  /** The claims of the current batch's elements, when its source settles (docs/design.md §17). */
+  #currentClaims: Claim[] | null = null;
+  /** The claims of the held batch's elements. */
+  #heldClaims: Claim[] | null = null;
   /** The current batch reached `maxWait` while another was held: it goes right after. */
   #due = false;
   #downstreamFull = false;
@@ -62,6 +67,11 @@ export class BatchStage extends StageCounters implements Receiver, Producer, Run
       if (this.#maxWait !== undefined) this.#timer = setTimeout((this.#onTimerFn ??= () => this.#timedOut()), this.#maxWait);
     }
     current.push(item.value);
+    // The batch takes over the element's reference; the batch's item will hold a group claim.
+    if (item.claim !== null) {
+      (this.#currentClaims ??= []).push(item.claim);
+      item.claim = null;
+    }
     if (current.length >= this.#size) this.#release();
     if (this.#current === null || this.#current.length < this.#size) return true;
     // A full batch held and another full: wait for downstream.
@@ -82,7 +92,9 @@ export class BatchStage extends StageCounters implements Receiver, Producer, Run
     const held = this.#held;
     if (held !== null) {
       this.#held = null;
-      this.#emit(held);
+      const claims = this.#heldClaims;
+      this.#heldClaims = null;
+      this.#emit(held, claims);
     }
     const current = this.#current;
     if (current !== null && (this.#due || current.length >= this.#size)) this.#release();
@@ -102,6 +114,8 @@ export class BatchStage extends StageCounters implements Receiver, Producer, Run
     this.cancelled += this.inFlight;
     this.#current = null;
     this.#held = null;
+    this.#currentClaims = null;
+    this.#heldClaims = null;
     if (this.#finished) return;
     this.#finished = true;
     this.#run.partDone();
@@ -133,16 +147,23 @@ export class BatchStage extends StageCounters implements Receiver, Producer, Run
       return;
     }
     clearTimeout(this.#timer);
+    const claims = this.#currentClaims;
     this.#current = null;
+    this.#currentClaims = null;
     this.#due = false;
-    if (this.#downstreamFull) this.#held = batch;
-    else this.#emit(batch);
+    if (this.#downstreamFull) {
+      this.#held = batch;
+      this.#heldClaims = claims;
+    } else {
+      this.#emit(batch, claims);
+    }
   }
 
-  #emit(batch: unknown[]): void {
+  #emit(batch: unknown[], claims: Claim[] | null): void {
     this.done += batch.length;
     this.emitted++;
-    if (!this.out.push(new Item(batch, this.#count++, null, null, VALUE))) this.#downstreamFull = true;
+    const claim = claims === null ? null : new Claim(null, undefined, claims);
+    if (!this.out.push(new Item(batch, this.#count++, null, null, VALUE, claim))) this.#downstreamFull = true;
   }
 
   #timedOut(): void {
@@ -156,9 +177,12 @@ export class BatchStage extends StageCounters implements Receiver, Producer, Run
   #finishIfDone(): boolean {
     if (!this.#inputEnded || this.#finished || this.#run.closing) return false;
     if (this.#current !== null) this.#release();
+    // Emitting the last batch can tear the run down synchronously (a throwing f downstream),
+    // which has already finished this stage through close().
+    if (this.#finished || this.#run.closing) return false;
     if (this.#held !== null || this.#current !== null) return false;
     this.#finished = true;
-    if (this.#markers) this.out.push(new Item(this.#count, -1, null, null, END));
+    if (this.#markers) this.out.push(new Item(this.#count, -1, null, null, END, null));
     this.out.end();
     this.#run.partDone();
     return true;

@@ -1,6 +1,7 @@
 import type { Producer, Receiver } from "./flow.js";
 import { VALUE, type Item } from "./item.js";
 import { Run } from "./run.js";
+import { settleDone } from "./settlement.js";
 import { anchorShape } from "./shape-anchors.js";
 
 const NO_VALUES: readonly unknown[] = Object.freeze([]);
@@ -28,9 +29,13 @@ export class CollectSink implements Receiver {
   }
 
   push(item: Item): boolean {
-    if (item.mark !== VALUE) return true;
-    this.delivered++;
-    if (this.values !== null) this.values.push(item.value);
+    if (item.mark === VALUE) {
+      this.delivered++;
+      if (this.values !== null) this.values.push(item.value);
+    }
+    // Delivered once in the result (not at the end of the run: a source that holds a bounded
+    // number of unsettled elements, such as a queue consumer, would wait forever for that).
+    if (item.claim !== null) settleDone(item);
     return true;
   }
 

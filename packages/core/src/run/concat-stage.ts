@@ -32,7 +32,7 @@ export class ConcatStage implements Producer {
   /** One input has ended. */
   inputEnded(): void {
     if (++this.#ended < this.inputs.length) return;
-    if (this.markers) this.out.push(new Item(this.inputs.length, -1, null, null, END));
+    if (this.markers) this.out.push(new Item(this.inputs.length, -1, null, null, END, null));
     this.out.end();
   }
 }

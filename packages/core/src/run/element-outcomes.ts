@@ -4,6 +4,7 @@ import type { ErrorPolicy, RetrySettings } from "../nodes/stage-settings.js";
 import type { RateWaiter } from "../rate-limiter.js";
 import { pathOf, type Item } from "./item.js";
 import type { Run } from "./run.js";
+import { settleFailed } from "./settlement.js";
 import { isPromiseLike, whenSettled } from "./thenable.js";
 
 /**
@@ -181,6 +182,9 @@ export class ElementOutcomes {
   #giveUp(item: Item, error: unknown, attempts: number, emitted: number, inline: boolean): void {
     const stage = this.#stage;
     const policy = this.#policy;
+    // Given up, under any policy: a settling source learns that its element failed
+    // (docs/design.md §17); the item no longer holds a claim when the stage drops it.
+    settleFailed(item, error);
     if (policy === "fail") {
       stage.failRun(error, inline);
       return;

@@ -80,7 +80,10 @@ export class Expansion implements ReaderHost {
   readValue(value: unknown, position: number): boolean {
     const slot = this.slot;
     if (slot !== null) clearTimeout(slot.timer);
-    const more = this.#stage.emitChild(new Item(value, position, this.#parentLink, this.#parent.prefix, VALUE));
+    // A child holds its own reference to the parent's source element (docs/design.md §17).
+    const claim = this.#parent.claim;
+    if (claim !== null) claim.retain();
+    const more = this.#stage.emitChild(new Item(value, position, this.#parentLink, this.#parent.prefix, VALUE, claim));
     if (!more) this.paused = true;
     return more;
   }
@@ -118,5 +121,5 @@ function noop(): void {}
 
 /** Builds an anchor instance (see shape-anchors.ts); called by worker-stage.ts, which owns the stage class. */
 export function anchorExpansion(stage: WorkerStage): void {
-  anchorShape(new Expansion(stage, new Item(undefined, 0, null, null, VALUE), null, new CallSlot(stage)));
+  anchorShape(new Expansion(stage, new Item(undefined, 0, null, null, VALUE, null), null, new CallSlot(stage)));
 }

@@ -1,3 +1,4 @@
+import type { Claim } from "./settlement.js";
 import { anchorShape } from "./shape-anchors.js";
 
 /** One step of an index path, linked towards its parent (or towards the outer concat). */
@@ -24,6 +25,8 @@ export type Mark = typeof VALUE | typeof DROP | typeof END;
  * Its index path is stored in parts so that extending it is O(1) and allocation-free for
  * map and filter: `prefix` (concat positions, outermost first) ++ path(`up`) ++ `[pos]`.
  * A `pos` of -1 names the expansion itself rather than one of its children (end markers).
+ * `claim` is the item's reference to the source element it derives from, for a source that
+ * settles (docs/design.md §17); `null` otherwise, and always on markers.
  */
 export class Item {
   constructor(
@@ -32,6 +35,7 @@ export class Item {
     public up: PathLink | null,
     public prefix: PathLink | null,
     public mark: Mark,
+    public claim: Claim | null,
   ) {}
 }
 
@@ -53,8 +57,10 @@ export function pathOf(item: Item): number[] {
 
 /** A copy of `item` for one more consumer of a shared node. */
 export function cloneItem(item: Item): Item {
-  return new Item(item.value, item.pos, item.up, item.prefix, item.mark);
+  const claim = item.claim;
+  if (claim !== null) claim.retain();
+  return new Item(item.value, item.pos, item.up, item.prefix, item.mark, claim);
 }
 
 // Keep the hidden classes of these per-run objects alive (see shape-anchors.ts).
-anchorShape(new Item(undefined, 0, new PathLink(0, null), null, VALUE));
+anchorShape(new Item(undefined, 0, new PathLink(0, null), null, VALUE, null));

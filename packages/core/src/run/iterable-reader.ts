@@ -44,6 +44,15 @@ export function readableKind(value: unknown): ReadableKind | undefined {
 export class IterableReader {
   /** Values read so far. */
   count = 0;
+  /**
+   * For a source that settles (docs/design.md §17): takes a value whose `next()` was pending
+   * when teardown came, which the run must still settle; and makes teardown wait for that
+   * `next()`, so that no value handed out goes unaccounted. `null` otherwise.
+   */
+  late: ((value: unknown) => void) | null = null;
+  /** Teardown waits for a pending `next()` (see `late`): then the iterator's `return()`, then this. */
+  #afterPending: (() => void) | null = null;
+  #pendingClose: PromiseLike<unknown> | undefined = undefined;
 
   readonly #host: ReaderHost;
   #array: ArrayLike<unknown> | null = null;
@@ -130,6 +139,11 @@ export class IterableReader {
   #closeIterator(onClosed: () => void): void {
     const closing = closeIterator(this.#iterator);
     this.#iterator = null;
+    if (this.#pending && this.late !== null) {
+      this.#afterPending = onClosed;
+      this.#pendingClose = closing;
+      return;
+    }
     if (!this.#pending && closing !== undefined) whenSettled(closing, onClosed, onClosed);
     else onClosed();
   }
@@ -208,17 +222,32 @@ export class IterableReader {
   get #onError(): (error: unknown) => void {
     return (this.#onErrorFn ??= (error) => {
       this.#pending = false;
+      if (this.#afterPending !== null) this.#closedAfterPending();
       this.#fail(error);
     });
   }
 
   #received(result: IteratorResult<unknown>): void {
     this.#pending = false;
-    if (this.#stopped) return;
+    if (this.#stopped) {
+      if (this.late !== null && result !== null && typeof result === "object" && !result.done) this.late(result.value);
+      if (this.#afterPending !== null) this.#closedAfterPending();
+      return;
+    }
     if (result === null || typeof result !== "object") return this.#fail(iteratorResultError(result));
     if (result.done) return this.#finish();
     if (!this.#host.readValue(result.value, this.count++)) this.#paused = true;
     this.#read();
+  }
+
+  /** The `next()` that teardown waited for has settled: finish closing once `return()` has too. */
+  #closedAfterPending(): void {
+    const onClosed = this.#afterPending!;
+    const closing = this.#pendingClose;
+    this.#afterPending = null;
+    this.#pendingClose = undefined;
+    if (closing !== undefined) whenSettled(closing, onClosed, onClosed);
+    else onClosed();
   }
 
   /** Lets timers, I/O and a caller's abort run between long stretches without a real wait. */

@@ -2,6 +2,7 @@ import { BoundedQueue } from "../bounded-queue.js";
 import type { Producer, Receiver } from "./flow.js";
 import { VALUE, type Item } from "./item.js";
 import type { Run } from "./run.js";
+import { settleDone } from "./settlement.js";
 import { anchorShape } from "./shape-anchors.js";
 
 type Resolve = (result: IteratorResult<unknown>) => void;
@@ -31,7 +32,8 @@ export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
   /** Values received: handed to a waiting `next()` or buffered for the next one (for the stats). */
   delivered = 0;
 
-  readonly #buffer = new BoundedQueue<unknown>();
+  /** Items, not values: an element of a settling source is done only once handed to a `next()`. */
+  readonly #buffer = new BoundedQueue<Item>();
   readonly #waiters = new BoundedQueue<Waiter>();
   readonly #capacity: number;
   #run: Run | null = null;
@@ -41,6 +43,8 @@ export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
   /** An error not yet delivered to a `next()`. */
   #failure: { error: unknown } | null = null;
   #leaving: Array<() => void> | null = null;
+  /** The data ended while values of a settling source wait in the buffer (docs/design.md §17). */
+  #endPending = false;
 
   /**
    * @param capacity - how many values may wait for the consumer
@@ -76,7 +80,13 @@ export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
         // The run failed: what is still buffered is not delivered (docs/behaviour.md §9.10).
         buffer.clear();
       } else {
-        const value = buffer.shift();
+        const item = buffer.shift()!;
+        if (item.claim !== null) settleDone(item);
+        if (this.#endPending && buffer.length === 0) {
+          this.#endPending = false;
+          run.consumerEnded();
+        }
+        const value = item.value;
         if (this.#blocked && (this.#capacity === 0 || buffer.length < this.#capacity) && !run.closing) {
           this.#blocked = false;
           this.upstream.resume();
@@ -115,10 +125,11 @@ export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
     this.delivered++;
     const waiter = this.#waiters.shift();
     if (waiter !== undefined) {
+      if (item.claim !== null) settleDone(item);
       waiter.resolve({ done: false, value: item.value });
       return true;
     }
-    this.#buffer.push(item.value);
+    this.#buffer.push(item);
     if (this.#capacity !== 0 && this.#buffer.length >= this.#capacity) {
       this.#blocked = true;
       return false;
@@ -127,7 +138,10 @@ export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
   }
 
   end(): void {
-    this.#run!.consumerEnded();
+    const run = this.#run!;
+    // A settling source's elements still buffered are not delivered yet: the run waits for them.
+    if (run.settles && this.#buffer.length > 0) this.#endPending = true;
+    else run.consumerEnded();
   }
 
   /** What a `next()` gets once the run has settled and nothing is buffered. */

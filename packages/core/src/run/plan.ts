@@ -155,9 +155,9 @@ class Builder {
 
 /**
  * A {@link Builder} that also registers each stage and source with the run's `Progress`, each
- * after the parts that feed it, so the stats list stages in chain order (docs/design.md §17).
+ * after the parts that feed it, so the stats list stages in chain order (docs/design.md §18).
  * Only watched runs use it, so the plain builder's per-run path stays exactly as it was:
- * bench E (many small runs) reacts to small changes there (docs/design.md §14, §17).
+ * bench E (many small runs) reacts to small changes there (docs/design.md §14, §18).
  */
 class WatchedBuilder extends Builder {
   readonly #progress: Progress;

@@ -20,7 +20,7 @@ export interface CountedSink {
 }
 
 /**
- * Watches one run for its `onProgress` (docs/design.md §17): holds the run's stages (in chain
+ * Watches one run for its `onProgress` (docs/design.md §18): holds the run's stages (in chain
  * order), sources and sink, calls `onProgress` with a fresh snapshot on an interval timer
  * while the run goes, and once more when it settles. Exists only when `onProgress` was given,
  * so an unwatched run allocates nothing for stats.

@@ -1,6 +1,8 @@
+import type { Ledger } from "./settlement.js";
 import { ElementErrors, type ElementError } from "../errors.js";
 import type { SignalSource } from "./stage-info.js";
 import { anchorShape } from "./shape-anchors.js";
+import { isPromiseLike, whenSettled } from "./thenable.js";
 
 /** A part of a run that does asynchronous work and must report when it has fully stopped. */
 export interface RunPart {
@@ -27,6 +29,8 @@ export class Run implements SignalSource {
   error: unknown = undefined;
   /** Called once when the run settles. */
   onSettle: () => void = noop;
+  /** Whether a source of this run settles its elements (docs/design.md §17). */
+  settles = false;
   /** Element failures collected under `onError: "collect"`, in arrival order; `null` while none. */
   failures: ElementError[] | null = null;
   /** How many collected failures the run keeps; one more fails it (the `maxErrors` run option). */
@@ -36,6 +40,8 @@ export class Run implements SignalSource {
   // when runs overlap a scavenge, which made many small runs GC-bound (docs/design.md §14).
   #stages: RunPart | null = null;
   #sources: RunPart | null = null;
+  /** Ledgers of settling sources, swept once every part has stopped; `null` when none (or swept). */
+  #ledgers: Ledger | null = null;
   #pending = 0;
   #consumerEnded = false;
   #settled = false;
@@ -72,6 +78,46 @@ export class Run implements SignalSource {
       this.#stages = part;
     }
     this.#pending++;
+  }
+
+  /** Registers a settling source's ledger: its open elements settle before the run does. */
+  addLedger(ledger: Ledger): void {
+    ledger.nextLedger = this.#ledgers;
+    this.#ledgers = ledger;
+    this.settles = true;
+  }
+
+  /** Keeps the run from settling until a matching {@link partDone} (a `settle` call in progress). */
+  hold(): void {
+    this.#pending++;
+  }
+
+  /**
+   * Calls a user callback the run waits for (`onDone`, a source's `settle`), already counted
+   * as pending: a throw or a rejection fails the run, and {@link partDone} follows once the
+   * callback (and its promise) has settled.
+   */
+  awaitCallback(call: () => unknown): void {
+    let result: unknown;
+    try {
+      result = call();
+    } catch (error) {
+      this.fail(error);
+      this.partDone();
+      return;
+    }
+    if (!isPromiseLike(result)) {
+      this.partDone();
+      return;
+    }
+    whenSettled(
+      result,
+      () => this.partDone(),
+      (error) => {
+        this.fail(error);
+        this.partDone();
+      },
+    );
   }
 
   /**
@@ -150,6 +196,14 @@ export class Run implements SignalSource {
 
   #checkSettled(): void {
     if (this.#settled || this.#pending > 0 || !(this.closing || this.#consumerEnded)) return;
+    if (this.#ledgers !== null) {
+      // Everything else has stopped: settle the elements still open, then wait for those calls.
+      const first = this.#ledgers;
+      this.#ledgers = null;
+      const reason = this.closing ? this.#reason : new DOMException("The pipeline run ended before the element settled", "AbortError");
+      for (let ledger: Ledger | null = first; ledger !== null; ledger = ledger.nextLedger) ledger.sweep(reason);
+      if (this.#pending > 0) return;
+    }
     this.#settled = true;
     if (this.#onCallerAbort !== undefined) {
       this.#callerSignal!.removeEventListener("abort", this.#onCallerAbort);

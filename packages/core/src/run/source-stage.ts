@@ -5,6 +5,7 @@ import { END, Item, VALUE } from "./item.js";
 import { IterableReader, readableKind, type ReaderHost } from "./iterable-reader.js";
 import { Run, type RunPart } from "./run.js";
 import { sizeOf, type CountedSource } from "./progress.js";
+import { Ledger } from "./settlement.js";
 import { anchorShape } from "./shape-anchors.js";
 import { isPromiseLike, whenSettled } from "./thenable.js";
 
@@ -22,6 +23,8 @@ export class SourceStage implements Producer, RunPart, ReaderHost, CountedSource
   readonly #source: unknown;
   readonly #markers: boolean;
   readonly #reader: IterableReader;
+  /** The open elements of a source that settles, or `null` (docs/design.md §17). */
+  readonly #ledger: Ledger | null;
   /** The source is a promise not yet settled: nothing to close. */
   #opening = false;
   #done = false;
@@ -34,6 +37,15 @@ export class SourceStage implements Producer, RunPart, ReaderHost, CountedSource
     this.#source = node.source;
     this.#markers = markers;
     this.#reader = new IterableReader(this);
+    const settle = node.settle;
+    if (settle === undefined) {
+      this.#ledger = null;
+    } else {
+      const ledger = (this.#ledger = new Ledger(run, settle));
+      run.addLedger(ledger);
+      // An element handed out as teardown came was taken too: it settles (released) with the rest.
+      this.#reader.late = (value) => void ledger.claim(value);
+    }
   }
 
   start(): void {
@@ -85,14 +97,15 @@ export class SourceStage implements Producer, RunPart, ReaderHost, CountedSource
   // ---- ReaderHost --------------------------------------------------------------------
 
   readValue(value: unknown, position: number): boolean {
-    return this.out.push(new Item(value, position, null, null, VALUE));
+    const ledger = this.#ledger;
+    return this.out.push(new Item(value, position, null, null, VALUE, ledger === null ? null : ledger.claim(value)));
   }
 
   readWaiting(): void {}
 
   readDone(): void {
     this.#done = true;
-    if (this.#markers) this.out.push(new Item(this.#reader.count, -1, null, null, END));
+    if (this.#markers) this.out.push(new Item(this.#reader.count, -1, null, null, END, null));
     this.out.end();
     this.#run.partDone();
   }

@@ -2,7 +2,7 @@ import type { StageKind } from "../nodes/stage-node.js";
 import type { StageStats } from "../run-stats.js";
 
 /**
- * The counters of one stage of a run, for {@link StageStats} (docs/design.md §17). Plain
+ * The counters of one stage of a run, for {@link StageStats} (docs/design.md §18). Plain
  * numeric fields that the stage bumps on events it handles anyway, so a run nobody watches
  * pays one integer add per event and allocates nothing; a snapshot reads them only when
  * `onProgress` asks. The stages extend this class (no extra object per stage per run).

@@ -81,26 +81,7 @@ export class StageHooks {
       return;
     }
     const info = Object.assign(new StageInfo(this.#stage.name, run), this.context);
-    let result: unknown;
-    try {
-      result = onDone(info);
-    } catch (error) {
-      run.fail(error);
-      run.partDone();
-      return;
-    }
-    if (isPromiseLike(result)) {
-      whenSettled(
-        result,
-        () => run.partDone(),
-        (error) => {
-          run.fail(error);
-          run.partDone();
-        },
-      );
-    } else {
-      run.partDone();
-    }
+    run.awaitCallback(() => onDone(info));
   }
 
   #succeeded(value: unknown): void {

@@ -110,5 +110,5 @@ export class CallContext implements EngineContext {
 
 // Keep the hidden classes of these per-run objects alive (see shape-anchors.ts).
 const anchorOwner: CallOwner = { controllerFor: () => new AbortController(), releaseController: () => undefined };
-anchorShape(new CallContext("", anchorOwner, new Item(undefined, 0, null, null, 0), 1, 0));
+anchorShape(new CallContext("", anchorOwner, new Item(undefined, 0, null, null, 0, null), 1, 0));
 anchorShape(new StageInfo("", { signal: new AbortController().signal }));

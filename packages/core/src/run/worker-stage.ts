@@ -12,6 +12,7 @@ import type { Producer, Receiver } from "./flow.js";
 import { DROP, END, Item, VALUE, pathOf } from "./item.js";
 import { readableKind, type ReadableKind } from "./iterable-reader.js";
 import { Run, type RunPart } from "./run.js";
+import { settleDone, settleFailed } from "./settlement.js";
 import { anchorShape } from "./shape-anchors.js";
 import { StageCounters } from "./stage-counters.js";
 import { StageHooks, type HookedStage } from "./stage-hooks.js";
@@ -26,7 +27,7 @@ type Fn = (value: unknown, ctx: unknown) => unknown;
  * most `maxsize`; a sync result is handled inline, a promise with one `then` on prebound
  * callbacks. A slot stays busy until its output is accepted downstream, so a stalled
  * consumer stops this stage (backpressure) instead of growing a buffer (docs/design.md §5, §6).
- * Its stats counters (inherited) are bumped where `#busy` goes up or down (docs/design.md §17).
+ * Its stats counters (inherited) are bumped where `#busy` goes up or down (docs/design.md §18).
  */
 export class WorkerStage extends StageCounters implements Receiver, Producer, RunPart, CallOwner, HookedStage, RateWaiter, OutcomeStage {
   /** Where this stage's outputs go. */
@@ -233,7 +234,7 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
 
   /** Calls `f` on `item` in a slot already counted busy: attempt `attempt`, the first of which started at `firstStart`. */
   #call(item: Item, attempt: number, firstStart: number): void {
-    // An element is taken once; each later attempt at it is a retry (docs/design.md §17).
+    // An element is taken once; each later attempt at it is a retry (docs/design.md §18).
     if (attempt === 1) this.taken++;
     else this.retried++;
     // A timed call needs its slot (and so its own signal) before f runs.
@@ -251,8 +252,7 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
       if (slot !== null) this.#releaseSlot(slot);
       if (this.#outcomes === null) {
         this.#busy--;
-        this.#countFailure();
-        this.run.fail(error);
+        this.#failRun(item, error);
         this.checkFinished();
       } else {
         this.#outcomes.failed(item, error, attempt, CallContext.firstStart(ctx), -1, true);
@@ -290,8 +290,7 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
       // A non-promise that inherits the builtin then, or a species constructor that throws.
       this.#releaseSlot(pending);
       this.#busy--;
-      this.#countFailure();
-      this.run.fail(error);
+      this.#failRun(item, error);
       this.checkFinished();
     }
   }
@@ -323,15 +322,14 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
   /** A call's promise rejected. */
   callRejected(slot: CallSlot, error: unknown): void {
     const outcomes = this.#outcomes;
+    const item = slot.item!;
     if (outcomes === null) {
       this.#releaseSlot(slot);
       this.#busy--;
-      this.#countFailure();
-      this.run.fail(error);
+      this.#failRun(item, error);
       this.checkFinished();
       return;
     }
-    const item = slot.item!;
     const ctx = slot.ctx!;
     this.#releaseSlot(slot);
     outcomes.failed(item, error, ctx.attempt, CallContext.firstStart(ctx), -1, false);
@@ -362,6 +360,8 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
       this.checkFinished();
     } else if (this.#onTimeout === "skip") {
       this.skipped++;
+      // Skipped, not finished: a settling source learns that the element failed.
+      settleFailed(item, error);
       if (expansion !== null) this.#endExpansion(item, expansion.count);
       else this.#drop(item);
       this.#pump();
@@ -372,10 +372,19 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
       this.#pump();
     } else {
       this.#busy--;
-      this.failed++;
-      this.run.fail(error);
+      this.#failRun(item, error);
       this.checkFinished();
     }
+  }
+
+  /**
+   * `f` failed on `item` and the run fails: a settling source learns that the element failed
+   * (unless the run was already closing, when the failure is likely the teardown's own abort).
+   */
+  #failRun(item: Item, error: unknown): void {
+    this.#countFailure();
+    if (item.claim !== null && !this.run.closing) settleFailed(item, error);
+    this.run.fail(error);
   }
 
   /** Handles a map, filter or each result for `item`; frees the slot unless the output must wait. */
@@ -414,6 +423,7 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
   /** Frees the slot of an element that leaves without output (the caller counts how it ended). */
   #drop(item: Item): void {
     this.#busy--;
+    if (item.claim !== null) settleDone(item);
     if (!this.#markers) return;
     item.mark = DROP;
     item.value = undefined;
@@ -447,8 +457,7 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
       CallContext.release(ctx);
       if (slot !== null) this.#releaseSlot(slot);
       this.#busy--;
-      this.#countFailure();
-      this.run.fail(new TypeError(expansionProblem(this.name, result)));
+      this.#failRun(item, new TypeError(expansionProblem(this.name, result)));
       this.checkFinished();
       return;
     }
@@ -484,8 +493,7 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
       return;
     }
     this.#busy--;
-    this.#countFailure();
-    this.run.fail(error);
+    this.#failRun(expansion.parent, error);
     if (!expansion.inline) this.checkFinished();
   }
 
@@ -506,6 +514,7 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
   /** Frees the expansion's slot and, with markers, tells `ordered()` how many children it had. */
   #endExpansion(parent: Item, count: number): void {
     this.#busy--;
+    if (parent.claim !== null) settleDone(parent);
     if (this.#markers) {
       parent.mark = END;
       parent.value = count;
@@ -561,7 +570,7 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
     this.#pump();
   }
 
-  // ---- StageCounters (docs/design.md §17) --------------------------------------------
+  // ---- StageCounters (docs/design.md §18) --------------------------------------------
 
   get statsKind(): StageKind {
     return this.#kind;

@@ -1,0 +1,104 @@
+import type { JobsOptions, Queue } from "bullmq";
+import { OptionsError, type Context, type Operator, type Pipeline } from "@sluice/dsl";
+
+/**
+ * The job an element derives from, as {@link enqueue} needs it to name the job it adds:
+ * a BullMQ `Job` has both fields.
+ *
+ * @example
+ * ```ts
+ * const origin: JobOrigin = { queueName: "orders", id: "17" };
+ * ```
+ */
+export interface JobOrigin {
+  /** The queue the job was taken from. */
+  readonly queueName: string;
+  /** The job's id in that queue. */
+  readonly id?: string | undefined;
+}
+
+/**
+ * Options of {@link enqueue}.
+ *
+ * @example
+ * ```ts
+ * const options: EnqueueOptions<{ job: Job<Order>; parcel: Parcel }, Parcel> = {
+ *   name: "ship",
+ *   origin: (x) => x.job,
+ *   data: (x) => x.parcel,
+ * };
+ * ```
+ */
+export interface EnqueueOptions<T, DataType> {
+  /** The name of each job added, or a function of the element giving it. */
+  readonly name: string | ((value: T) => string);
+  /** The source job the element derives from (its id makes the new job's id). */
+  readonly origin: (value: T) => JobOrigin;
+  /** The data of the job added for an element; default: the element itself. */
+  readonly data?: ((value: T) => DataType) | undefined;
+  /** Options of every job added (`attempts`, `backoff`, `delay`, ...); the id is set by the sink. */
+  readonly jobOptions?: Omit<JobsOptions, "jobId"> | undefined;
+  /** Adds in flight at once; default 8. */
+  readonly workers?: number | undefined;
+}
+
+/**
+ * A sink stage that adds one job per element to `queue`, with an id made from the source
+ * job and the element's place in what derives from it: the source queue, the source job's
+ * id, the job name and `ctx.index` without its first entry (the position of the source job
+ * in this run, which changes when the job is delivered again). So when a source job runs
+ * again (its first attempt failed later on, or its worker died), the elements it gives
+ * again get the same ids, and BullMQ, which ignores an add whose id already exists, does
+ * not enqueue them twice. Ids stay stable as long as the pipeline derives the same elements
+ * in the same order from a job, and the jobs added are kept in Redis (a `removeOnComplete`
+ * shorter than a source job's retries reopens the door to duplicates). Source job ids must
+ * not contain `:` (BullMQ refuses custom ids with one).
+ *
+ * The stage is an `each`: the source job settles done once its jobs are added.
+ *
+ * @example
+ * ```ts
+ * await jobs<Order>("orders", { connection })
+ *   .flatMap((job) => job.data.parcels.map((parcel) => ({ job, parcel })))
+ *   .through(enqueue(shipping, { name: "ship", origin: (x) => x.job, data: (x) => x.parcel }))
+ *   .run({ signal });
+ * ```
+ */
+export function enqueue<T, DataType = T>(queue: Queue<DataType>, options: EnqueueOptions<T, DataType>): Operator<T, never> {
+  const workers = options.workers ?? 8;
+  if (!Number.isInteger(workers) || workers < 1) {
+    throw new OptionsError(`enqueue(): options.workers must be an integer >= 1 (received ${String(workers)})`);
+  }
+  if (typeof options.origin !== "function") throw new OptionsError("enqueue(): options.origin must be a function");
+  const nameOf = typeof options.name === "function" ? options.name : constant(options.name);
+  const dataOf = options.data ?? ((value: T) => value as unknown as DataType);
+  const jobOptions = options.jobOptions ?? {};
+  return (pipeline: Pipeline<T>) =>
+    pipeline.each(
+      async (value: T, ctx: Context<object>) => {
+        const name = nameOf(value);
+        await queue.add(name as never, dataOf(value) as never, { ...jobOptions, jobId: jobIdFor(options.origin(value), name, ctx.index) });
+      },
+      { workers, name: `enqueue(${queue.name})` },
+    );
+}
+
+/**
+ * The id {@link enqueue} gives the job added for an element: the source queue, the source
+ * job's id, the job name and the element's index path below the source job.
+ *
+ * @example
+ * ```ts
+ * jobIdFor({ queueName: "orders", id: "17" }, "ship", [4, 2]); // "orders/17/ship/2"
+ * ```
+ */
+export function jobIdFor(origin: JobOrigin, name: string, index: readonly number[]): string {
+  if (origin.id === undefined) throw new TypeError(`enqueue(): the origin job of queue ${origin.queueName} has no id`);
+  const below = index.slice(1);
+  return `${origin.queueName}/${origin.id}/${name}${below.length === 0 ? "" : `/${below.join(".")}`}`;
+}
+
+function constant(name: string): () => string {
+  if (typeof name !== "string") throw new OptionsError("enqueue(): options.name must be a string or a function");
+  return () => name;
+}

@@ -1,0 +1,27 @@
+/**
+ * examples/queue-producer.ts and examples/queue-consumer.ts on the Redis of the test run: a
+ * producer fills a queue and two consumers share it, each result enqueued once.
+ */
+import { describe, expect, it } from "vitest";
+import { main as consumer } from "../../examples/queue-consumer.js";
+import { main as producer } from "../../examples/queue-producer.js";
+import { connection, freshQueue } from "./support.js";
+
+describe("examples/queue-producer.ts and queue-consumer.ts", () => {
+  it("a producer's 200 jobs are shared by two consumers and each result is enqueued once", async () => {
+    const work = freshQueue("squares");
+    const results = freshQueue<{ n: number; square: number }>("squares-results");
+    const lines: string[] = [];
+    const log = (line: string) => lines.push(line);
+    const options = { connection: connection(), queueName: work.name, resultsName: results.name };
+    expect(await producer(log, { connection: connection(), count: 200, queueName: work.name })).toEqual({ added: 200 });
+    const [a, b] = await Promise.all([consumer(log, { ...options, name: "a" }), consumer(log, { ...options, name: "b" })]);
+    expect(a!.processed + b!.processed).toBe(200);
+    expect(await work.getCompletedCount()).toBe(200);
+    const added = await results.getJobs(["waiting"]);
+    expect(added.map((job) => job.data.n).sort((x, y) => x - y)).toEqual(Array.from({ length: 200 }, (_, n) => n));
+    expect(added.every((job) => job.data.square === job.data.n ** 2)).toBe(true);
+    expect(lines[0]).toBe(`added 200 jobs to ${work.name}`);
+    expect(lines.slice(1).sort()).toEqual([`a: processed ${a!.processed} jobs`, `b: processed ${b!.processed} jobs`]);
+  });
+});
