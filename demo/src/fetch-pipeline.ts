@@ -1,22 +1,32 @@
-import { pipe, TimeoutError, type Pipeline } from "@sluice/dsl";
+import { pipe, type Pipeline, type RunStats } from "@sluice/dsl";
 import type { ApiRecord } from "./flaky-server.js";
 import { RecordsClient } from "./records-client.js";
 
-/** Counts what happened to each record; the progress display and the summary read it. */
-export class Tally {
+/** What happened to the records of one run, read from its final {@link RunStats}. */
+export interface Outcomes {
   /** Records fetched. */
-  done = 0;
+  readonly done: number;
   /** Records whose request failed (an HTTP error or a network error). */
-  failed = 0;
+  readonly failed: number;
   /** Records whose request took longer than the timeout. */
-  timedOut = 0;
-  /** Fetched records the consumer has received, in id order. */
-  delivered = 0;
-
+  readonly timedOut: number;
+  /** Fetched records that reached the consumer. */
+  readonly delivered: number;
   /** Records with a final outcome. */
-  get settled(): number {
-    return this.done + this.failed + this.timedOut;
-  }
+  readonly settled: number;
+}
+
+/**
+ * Reads the outcomes off the stats of a {@link fetchRecords} run: the fetch stage counts the
+ * timeouts that onTimeout "skip" dropped, the "ok" filter the failures it dropped and the
+ * records it passed on. No counting by hand in `f`.
+ */
+export function outcomesOf(stats: RunStats | undefined): Outcomes {
+  const [fetch, ok] = stats?.stages ?? [];
+  const done = ok?.emitted ?? 0;
+  const failed = ok?.dropped ?? 0;
+  const timedOut = fetch?.skipped ?? 0;
+  return { done, failed, timedOut, delivered: stats?.delivered ?? 0, settled: done + failed + timedOut };
 }
 
 /** What the fetch stage emits per record: the record, or why there is none. */
@@ -41,27 +51,21 @@ export interface FetchOptions {
 }
 
 /**
- * The demo's pipeline: fetch every id with `workers` requests in flight, count failures per
- * record instead of failing the whole job, drop the failures, and hand the records to the
- * consumer in id order as soon as each one's predecessors are settled.
+ * The demo's pipeline: fetch every id with `workers` requests in flight, let a failure fail
+ * only its record, drop the failures, and hand the records to the consumer in id order as
+ * soon as each one's predecessors are settled. The run's stats count what happened to each.
  */
-export function fetchRecords(ids: Iterable<number>, options: FetchOptions, tally: Tally): Pipeline<ApiRecord> {
+export function fetchRecords(ids: Iterable<number>, options: FetchOptions): Pipeline<ApiRecord> {
   return pipe(ids)
     .map(
       async (id, ctx): Promise<Outcome> => {
         try {
-          const record = await ctx.client.getRecord(id, ctx.signal);
-          tally.done++;
-          return { ok: true, record };
+          return { ok: true, record: await ctx.client.getRecord(id, ctx.signal) };
         } catch (error) {
-          if (ctx.signal.aborted) {
-            // Aborted by the stage's timeout (the reason is sluice's TimeoutError; onTimeout
-            // "skip" drops the record), or by the run being torn down (Ctrl-C): not a failure.
-            if (ctx.signal.reason instanceof TimeoutError) tally.timedOut++;
-            throw error;
-          }
-          tally.failed++; // one bad record fails only itself
-          return { ok: false, id, error };
+          // Aborted by the stage's timeout (onTimeout "skip" drops the record, and the stats
+          // count it), or by the run being torn down (Ctrl-C): not a failure of the record.
+          if (ctx.signal.aborted) throw error;
+          return { ok: false, id, error }; // one bad record fails only itself
         }
       },
       {
@@ -73,7 +77,7 @@ export function fetchRecords(ids: Iterable<number>, options: FetchOptions, tally
         onStart: () => ({ client: new RecordsClient(options.baseUrl) }), // one client per run, shared by all calls
       },
     )
-    .filter((outcome): outcome is Fetched => outcome.ok) // a type guard narrows to Pipeline<Fetched>
-    .map(({ record }) => record)
+    .filter((outcome): outcome is Fetched => outcome.ok, { name: "ok" }) // a type guard narrows to Pipeline<Fetched>
+    .map(({ record }) => record, { name: "record" })
     .ordered();
 }

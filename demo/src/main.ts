@@ -1,9 +1,9 @@
 // `pnpm start`: fetch records from a slow, flaky local API through a sluice pipeline, with
 // live progress and a summary that compares it with the same job done sequentially.
-import { fetchRecords, Tally } from "./fetch-pipeline.js";
+import { fetchRecords, outcomesOf } from "./fetch-pipeline.js";
 import { startFlakyServer } from "./flaky-server.js";
 import { parseFlags, USAGE, UsageError } from "./flags.js";
-import { showProgress, type Progress } from "./progress.js";
+import { stageBars, type StageBars } from "./progress.js";
 import { formatSummary, type RunReport } from "./summary.js";
 
 const TIMEOUT_MS = 1000;
@@ -26,7 +26,7 @@ function sampleIds(count: number, size: number): number[] {
   return Array.from({ length: n }, (_, i) => 1 + Math.floor(((i + 0.5) * count) / n));
 }
 
-let progress: Progress | undefined;
+let progress: StageBars | undefined;
 
 /** Runs the fetch job over `ids` with a progress display; Ctrl-C (`signal`) ends it early. */
 async function runJob(
@@ -37,28 +37,28 @@ async function runJob(
   baseUrl: string,
   signal: AbortSignal,
 ): Promise<RunReport> {
-  const tally = new Tally();
   const started = performance.now();
   let lastId = 0;
   let inOrder = true;
   let interrupted = false;
-  progress = showProgress(label, total, tally);
+  // A generator does not say how many ids it holds: the display is told.
+  const bars = (progress = stageBars({ label, total }));
   try {
-    const records = fetchRecords(ids, { baseUrl, workers, timeoutMs: TIMEOUT_MS }, tally);
-    for await (const record of records.iterate({ signal })) {
+    const records = fetchRecords(ids, { baseUrl, workers, timeoutMs: TIMEOUT_MS });
+    for await (const record of records.iterate({ signal, onProgress: bars.onProgress })) {
       // The consumer: a real job would store the record; the demo checks the order ordered() promises.
       if (record.id <= lastId) inOrder = false;
       lastId = record.id;
-      tally.delivered++;
     }
   } catch (error) {
     if (error !== signal.reason) throw error; // the abort reason arrives as the same object
     interrupted = true;
   } finally {
-    progress.stop();
+    bars.stop();
     progress = undefined;
   }
-  return { total, tally, elapsedMs: performance.now() - started, inOrder, interrupted };
+  // The final snapshot, which the run reported before the loop ended.
+  return { total, outcomes: outcomesOf(bars.last), elapsedMs: performance.now() - started, inOrder, interrupted };
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -111,7 +111,7 @@ async function main(argv: readonly string[]): Promise<number> {
       console.log(`\nThe same job one request at a time (workers: 1), on ${sample.length} records spread over the ${count}:`);
       sequential = await runJob("sequential", sample, sample.length, 1, server.url, controller.signal);
       // A partial baseline is still a measurement, if it is not too small to mean anything.
-      if (sequential.interrupted && sequential.tally.settled < 5) sequential = undefined;
+      if (sequential.interrupted && sequential.outcomes.settled < 5) sequential = undefined;
     }
 
     const interrupted = controller.signal.aborted;
