@@ -37,6 +37,9 @@ describe("the pnpm start demo", () => {
     expect(stdout).not.toMatch(/\x1b\[/); // no escape codes when stdout is not a terminal
     const count = (name: string) => Number(new RegExp(`^  ${name} +(\\d+)`, "m").exec(stdout)?.[1]);
     expect(count("done") + count("failed") + count("timed out")).toBe(15);
+    // Retries come from the stage's retry option and the figures from RunStats: no counting in f.
+    expect(stdout).toMatch(/^ {2}recovered +\d+ {2}fetched by a retry after an HTTP 503 \(\d+ retries in all\)$/m);
+    expect(count("recovered")).toBeLessThanOrEqual(count("done"));
     expect(stdout).toMatch(/delivered in id order/);
     expect(stdout).toMatch(/^  speed-up +\d+(\.\d)?x/m);
   });

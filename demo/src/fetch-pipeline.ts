@@ -1,14 +1,22 @@
 import { pipe, type Pipeline, type RunStats } from "@sluice/dsl";
 import type { ApiRecord } from "./flaky-server.js";
-import { RecordsClient } from "./records-client.js";
+import { HttpError, RecordsClient } from "./records-client.js";
+
+/** A fetched record and the attempt that fetched it (`ctx.attempt`: 2 or more after a retry). */
+export interface FetchedRecord {
+  readonly record: ApiRecord;
+  readonly attempt: number;
+}
 
 /** What happened to the records of one run, read from its final {@link RunStats}. */
 export interface Outcomes {
   /** Records fetched. */
   readonly done: number;
-  /** Records whose request failed (an HTTP error or a network error). */
+  /** Retries made in all (attempts after a record's first). */
+  readonly retries: number;
+  /** Records whose request still failed after the retries (or could not be retried), skipped by `onError`. */
   readonly failed: number;
-  /** Records whose request took longer than the timeout. */
+  /** Records whose request took longer than the timeout, skipped by `onTimeout`. */
   readonly timedOut: number;
   /** Fetched records that reached the consumer. */
   readonly delivered: number;
@@ -17,28 +25,15 @@ export interface Outcomes {
 }
 
 /**
- * Reads the outcomes off the stats of a {@link fetchRecords} run: the fetch stage counts the
- * timeouts that onTimeout "skip" dropped, the "ok" filter the failures it dropped and the
- * records it passed on. No counting by hand in `f`.
+ * Reads the outcomes off the stats of a {@link fetchRecords} run, all from its "fetch" stage:
+ * `skipped` counts what `onError` and `onTimeout` dropped, `timedOut` the timeouts among them.
  */
 export function outcomesOf(stats: RunStats | undefined): Outcomes {
-  const [fetch, ok] = stats?.stages ?? [];
-  const done = ok?.emitted ?? 0;
-  const failed = ok?.dropped ?? 0;
-  const timedOut = fetch?.skipped ?? 0;
-  return { done, failed, timedOut, delivered: stats?.delivered ?? 0, settled: done + failed + timedOut };
-}
-
-/** What the fetch stage emits per record: the record, or why there is none. */
-type Outcome = Fetched | Failed;
-interface Fetched {
-  readonly ok: true;
-  readonly record: ApiRecord;
-}
-interface Failed {
-  readonly ok: false;
-  readonly id: number;
-  readonly error: unknown;
+  const fetch = stats?.stages[0];
+  const done = fetch?.done ?? 0;
+  const timedOut = fetch?.timedOut ?? 0;
+  const failed = (fetch?.skipped ?? 0) - timedOut;
+  return { done, retries: fetch?.retried ?? 0, failed, timedOut, delivered: stats?.delivered ?? 0, settled: done + failed + timedOut };
 }
 
 /** How to fetch. */
@@ -48,36 +43,30 @@ export interface FetchOptions {
   readonly workers: number;
   /** Milliseconds one request may take. */
   readonly timeoutMs: number;
+  /** Retries after a record's first request fails. */
+  readonly retries: number;
 }
 
+/** A 5xx or a network error may pass; a 4xx will not get better by asking again. */
+const worthRetrying = (error: unknown): boolean => !(error instanceof HttpError) || error.status >= 500;
+
 /**
- * The demo's pipeline: fetch every id with `workers` requests in flight, let a failure fail
- * only its record, drop the failures, and hand the records to the consumer in id order as
- * soon as each one's predecessors are settled. The run's stats count what happened to each.
+ * The demo's pipeline: fetch every id with `workers` requests in flight, retry a failed
+ * request with back-off, drop a record that still fails (or times out) instead of failing the
+ * whole job, and hand the records to the consumer in id order as soon as each one's
+ * predecessors are settled. The run's stats count what happened to each record.
  */
-export function fetchRecords(ids: Iterable<number>, options: FetchOptions): Pipeline<ApiRecord> {
+export function fetchRecords(ids: Iterable<number>, options: FetchOptions): Pipeline<FetchedRecord> {
   return pipe(ids)
-    .map(
-      async (id, ctx): Promise<Outcome> => {
-        try {
-          return { ok: true, record: await ctx.client.getRecord(id, ctx.signal) };
-        } catch (error) {
-          // Aborted by the stage's timeout (onTimeout "skip" drops the record, and the stats
-          // count it), or by the run being torn down (Ctrl-C): not a failure of the record.
-          if (ctx.signal.aborted) throw error;
-          return { ok: false, id, error }; // one bad record fails only itself
-        }
-      },
-      {
-        name: "fetch",
-        workers: options.workers,
-        maxsize: options.workers, // ids waiting for a free worker: enough to keep every worker busy
-        timeout: options.timeoutMs, // aborts ctx.signal, which cancels the fetch
-        onTimeout: "skip", // the default, "error", would end the whole run on the first slow request
-        onStart: () => ({ client: new RecordsClient(options.baseUrl) }), // one client per run, shared by all calls
-      },
-    )
-    .filter((outcome): outcome is Fetched => outcome.ok, { name: "ok" }) // a type guard narrows to Pipeline<Fetched>
-    .map(({ record }) => record, { name: "record" })
+    .map(async (id, ctx): Promise<FetchedRecord> => ({ record: await ctx.client.getRecord(id, ctx.signal), attempt: ctx.attempt }), {
+      name: "fetch",
+      workers: options.workers,
+      maxsize: options.workers, // ids waiting for a free worker: enough to keep every worker busy
+      timeout: options.timeoutMs, // aborts ctx.signal, which cancels the fetch
+      onTimeout: "skip", // a record that never answers is dropped (the default, "error", would end the run)
+      retry: { retries: options.retries, minDelay: 100, shouldRetry: worthRetrying }, // the slot waits out the back-off
+      onError: "skip", // a record that still fails is dropped; the run goes on
+      onStart: () => ({ client: new RecordsClient(options.baseUrl) }), // one client per run, shared by all calls
+    })
     .ordered();
 }

@@ -7,6 +7,7 @@ import { stageBars, type StageBars } from "./progress.js";
 import { formatSummary, type RunReport } from "./summary.js";
 
 const TIMEOUT_MS = 1000;
+const RETRIES = 2;
 const SEQUENTIAL_SAMPLE = 40;
 const EXIT_USAGE = 2;
 const EXIT_FORCED = 130; // 128 + SIGINT, as shells report it: only for a second Ctrl-C
@@ -40,15 +41,18 @@ async function runJob(
   const started = performance.now();
   let lastId = 0;
   let inOrder = true;
+  let recovered = 0;
   let interrupted = false;
   // A generator does not say how many ids it holds: the display is told.
   const bars = (progress = stageBars({ label, total }));
   try {
-    const records = fetchRecords(ids, { baseUrl, workers, timeoutMs: TIMEOUT_MS });
-    for await (const record of records.iterate({ signal, onProgress: bars.onProgress })) {
-      // The consumer: a real job would store the record; the demo checks the order ordered() promises.
+    const records = fetchRecords(ids, { baseUrl, workers, timeoutMs: TIMEOUT_MS, retries: RETRIES });
+    for await (const { record, attempt } of records.iterate({ signal, onProgress: bars.onProgress })) {
+      // The consumer: a real job would store the record; the demo checks the order ordered()
+      // promises, and notes which records a retry saved.
       if (record.id <= lastId) inOrder = false;
       lastId = record.id;
+      if (attempt > 1) recovered++;
     }
   } catch (error) {
     if (error !== signal.reason) throw error; // the abort reason arrives as the same object
@@ -58,7 +62,7 @@ async function runJob(
     progress = undefined;
   }
   // The final snapshot, which the run reported before the loop ended.
-  return { total, outcomes: outcomesOf(bars.last), elapsedMs: performance.now() - started, inOrder, interrupted };
+  return { total, outcomes: outcomesOf(bars.last), recovered, elapsedMs: performance.now() - started, inOrder, interrupted };
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -98,10 +102,10 @@ async function main(argv: readonly string[]): Promise<number> {
   const server = await startFlakyServer();
   try {
     console.log(`sluice demo: fetching ${count} records from a slow, flaky API at ${server.url}`);
-    console.log(`  latency has a long tail, about 4% of requests fail and 1% never answer; Ctrl-C stops cleanly`);
+    console.log(`  latency has a long tail; 2% of records fail once with 503, 2% always with 500, 1% never answer; Ctrl-C stops cleanly`);
     console.log(
-      `  pipe(ids).map(fetchRecord, { workers: ${workers}, maxsize: ${workers}, timeout: ${TIMEOUT_MS}, onTimeout: "skip" })` +
-        `.filter(ok).map(record).ordered()\n`,
+      `  pipe(ids).map(fetchRecord, { workers: ${workers}, maxsize: ${workers}, timeout: ${TIMEOUT_MS}, onTimeout: "skip",\n` +
+        `    retry: { retries: ${RETRIES}, minDelay: 100, shouldRetry }, onError: "skip" }).ordered()\n`,
     );
     const concurrent = await runJob("sluice", idsFrom1(count), count, workers, server.url, controller.signal);
 
@@ -115,7 +119,7 @@ async function main(argv: readonly string[]): Promise<number> {
     }
 
     const interrupted = controller.signal.aborted;
-    console.log(`\n${formatSummary({ workers, timeoutMs: TIMEOUT_MS, concurrent, sequential, interrupted })}`);
+    console.log(`\n${formatSummary({ workers, timeoutMs: TIMEOUT_MS, retries: RETRIES, concurrent, sequential, interrupted })}`);
     return 0;
   } finally {
     process.off("SIGINT", onSigint);
