@@ -1,6 +1,8 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { pipe } from "@sluice/dsl";
+import { stageBars, stageLines } from "../demo/dist/progress.js";
 
 // The demo as a user runs it, built by `pnpm build` (which `pnpm test` runs first), without a terminal.
 const MAIN = fileURLToPath(new URL("../demo/dist/main.js", import.meta.url));
@@ -31,10 +33,13 @@ describe("the pnpm start demo", () => {
     const { code, stdout, stderr } = await runDemo(["--count", "15", "--workers", "8"]);
     expect(stderr).toBe("");
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^sluice: 15\/15 \(100%\)/m);
+    expect(stdout).toMatch(/^sluice fetch: 15\/15 \(100%\)  in flight 0  waiting 0/m);
     expect(stdout).not.toMatch(/\x1b\[/); // no escape codes when stdout is not a terminal
     const count = (name: string) => Number(new RegExp(`^  ${name} +(\\d+)`, "m").exec(stdout)?.[1]);
     expect(count("done") + count("failed") + count("timed out")).toBe(15);
+    // Retries come from the stage's retry option and the figures from RunStats: no counting in f.
+    expect(stdout).toMatch(/^ {2}recovered +\d+ {2}fetched by a retry after an HTTP 503 \(\d+ retries in all\)$/m);
+    expect(count("recovered")).toBeLessThanOrEqual(count("done"));
     expect(stdout).toMatch(/delivered in id order/);
     expect(stdout).toMatch(/^  speed-up +\d+(\.\d)?x/m);
   });
@@ -42,7 +47,7 @@ describe("the pnpm start demo", () => {
   it("Ctrl-C (SIGINT) aborts the run, still prints the summary, and exits 0", async () => {
     let sent = false;
     const { code, stdout } = await runDemo(["--count", "5000"], (text, child) => {
-      if (!sent && /^sluice: \d+\/5000/m.test(text)) {
+      if (!sent && /^sluice fetch: \d+\/5000/m.test(text)) {
         sent = true;
         child.kill("SIGINT");
       }
@@ -72,5 +77,40 @@ describe("the pnpm start demo", () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/^Usage: pnpm start \[--count N\] \[--workers N\]/);
     expect(stdout).toMatch(/--workers N/);
+  });
+});
+
+describe("the demo's progress display (demo/src/progress.ts)", () => {
+  it("without a terminal, prints one plain line per stage with done/expected, in flight, waiting and rate, and the final figures on stop()", async () => {
+    const written: string[] = [];
+    const stream = { isTTY: false, write: (text: string) => written.push(text) } as unknown as NodeJS.WriteStream;
+    const bars = stageBars({ label: "job", stream, plainEveryMs: 20 });
+    await pipe(Array.from({ length: 40 }, (_, i) => i))
+      .map(async (x) => (await new Promise((resolve) => setTimeout(resolve, 2)), x), { name: "fetch", workers: 4 })
+      .filter((x) => x % 2 === 0, { name: "even" })
+      .each(() => undefined, { name: "store" })
+      .run({ onProgress: bars.onProgress, progressInterval: 5 });
+    bars.stop();
+    const lines = written.join("").trimEnd().split("\n");
+    expect(lines.length % 3).toBe(0);
+    expect(lines.slice(-3)).toEqual([
+      expect.stringMatching(/^job fetch: 40\/40 \(100%\)  in flight 0  waiting 0  \d+\/s  ETA 0 s$/),
+      expect.stringMatching(/^job even: 40\/40 \(100%\)  in flight 0  waiting 0  \d+\/s  ETA 0 s$/),
+      // The filter let half through: the stage after it expects 20.
+      expect.stringMatching(/^job store: 20\/20 \(100%\)  in flight 0  waiting 0  \d+\/s  ETA 0 s$/),
+    ]);
+    expect(bars.last?.state).toBe("done");
+  });
+
+  it("a source of unknown size shows counts without a total, unless the display is told one", () => {
+    const stats = {
+      elapsedMs: 2000,
+      state: "running",
+      source: { pulled: 10 },
+      delivered: 0,
+      stages: [{ name: "fetch", kind: "map", taken: 10, waiting: 2, inFlight: 4, done: 6, emitted: 6, dropped: 0, skipped: 0, failed: 0, cancelled: 0, retried: 0, timedOut: 0 }],
+    } as const;
+    expect(stageLines(stats, undefined)[0]).toMatchObject({ settled: 6, expected: undefined, eta: undefined, rate: 3 });
+    expect(stageLines(stats, 30)[0]).toMatchObject({ settled: 6, expected: 30, eta: 8 });
   });
 });

@@ -8,6 +8,7 @@ import { main as deadline } from "../examples/deadline.js";
 import { main as earlyExit } from "../examples/early-exit.js";
 import { main as flakyImport } from "../examples/flaky-import.js";
 import { main as httpFanOut } from "../examples/http-fan-out.js";
+import { main as metricsExporter } from "../examples/metrics-exporter.js";
 import { main as rateLimitedClient } from "../examples/rate-limited-client.js";
 import { main as readLines } from "../examples/read-lines.js";
 import { main as seed } from "../examples/seed.js";
@@ -132,5 +133,30 @@ describe("examples", () => {
     for (const page of result.rendered) expect(page).toMatch(/^page \d+$/);
     expect(result.aborted).toBeGreaterThanOrEqual(1);
     expect(lines[0]).toBe(`rendered ${result.rendered.length} of 100 pages before the deadline`);
+  });
+
+  it("metrics-exporter: one JSON line per interval and a final one that accounts for every user", async () => {
+    const { lines, log } = capture();
+    const result = await metricsExporter(log, 40);
+    expect(lines.map((line) => JSON.parse(line) as unknown)).toEqual(result.lines);
+    expect(result.lines.length).toBeGreaterThanOrEqual(2);
+    const last = result.lines.at(-1)!;
+    expect(result.lines.slice(0, -1).every((line) => line.state === "running")).toBe(true);
+    expect(last).toMatchObject({ job: "import-users", state: "done", pulled: 500, total: 500, delivered: 0 });
+    const { lookup, "has-email": hasEmail, store } = last.stages;
+    // Every 7th lookup never answers and times out (skipped); on a slow machine others may too.
+    expect(lookup).toMatchObject({ kind: "map", taken: 500, inFlight: 0, failed: 0 });
+    expect(lookup!.skipped).toBe(lookup!.timedOut);
+    expect(lookup!.skipped).toBeGreaterThanOrEqual(71);
+    expect(lookup!.done + lookup!.skipped).toBe(500);
+    // Users without an email (every 10th) are filtered out; the rest are stored.
+    expect(hasEmail).toMatchObject({ kind: "filter", taken: lookup!.done, done: lookup!.done });
+    expect(hasEmail!.emitted + hasEmail!.dropped).toBe(lookup!.done);
+    expect(store).toMatchObject({ kind: "each", taken: hasEmail!.emitted, done: hasEmail!.emitted, emitted: 0 });
+    expect(result.stored).toBe(store!.done);
+    for (const line of result.lines) {
+      expect(Date.parse(line.time)).not.toBeNaN();
+      for (const s of Object.values(line.stages)) expect(s.taken).toBe(s.inFlight + s.done + s.skipped + s.failed + s.cancelled);
+    }
   });
 });

@@ -1,34 +1,39 @@
-import { pipe, TimeoutError, type Pipeline } from "@sluice/dsl";
+import { pipe, type Pipeline, type RunStats } from "@sluice/dsl";
 import type { ApiRecord } from "./flaky-server.js";
-import { RecordsClient } from "./records-client.js";
+import { HttpError, RecordsClient } from "./records-client.js";
 
-/** Counts what happened to each record; the progress display and the summary read it. */
-export class Tally {
-  /** Records fetched. */
-  done = 0;
-  /** Records whose request failed (an HTTP error or a network error). */
-  failed = 0;
-  /** Records whose request took longer than the timeout. */
-  timedOut = 0;
-  /** Fetched records the consumer has received, in id order. */
-  delivered = 0;
-
-  /** Records with a final outcome. */
-  get settled(): number {
-    return this.done + this.failed + this.timedOut;
-  }
-}
-
-/** What the fetch stage emits per record: the record, or why there is none. */
-type Outcome = Fetched | Failed;
-interface Fetched {
-  readonly ok: true;
+/** A fetched record and the attempt that fetched it (`ctx.attempt`: 2 or more after a retry). */
+export interface FetchedRecord {
   readonly record: ApiRecord;
+  readonly attempt: number;
 }
-interface Failed {
-  readonly ok: false;
-  readonly id: number;
-  readonly error: unknown;
+
+/** What happened to the records of one run, read from its final {@link RunStats}. */
+export interface Outcomes {
+  /** Records fetched. */
+  readonly done: number;
+  /** Retries made in all (attempts after a record's first). */
+  readonly retries: number;
+  /** Records whose request still failed after the retries (or could not be retried), skipped by `onError`. */
+  readonly failed: number;
+  /** Records whose request took longer than the timeout, skipped by `onTimeout`. */
+  readonly timedOut: number;
+  /** Fetched records that reached the consumer. */
+  readonly delivered: number;
+  /** Records with a final outcome. */
+  readonly settled: number;
+}
+
+/**
+ * Reads the outcomes off the stats of a {@link fetchRecords} run, all from its "fetch" stage:
+ * `skipped` counts what `onError` and `onTimeout` dropped, `timedOut` the timeouts among them.
+ */
+export function outcomesOf(stats: RunStats | undefined): Outcomes {
+  const fetch = stats?.stages[0];
+  const done = fetch?.done ?? 0;
+  const timedOut = fetch?.timedOut ?? 0;
+  const failed = (fetch?.skipped ?? 0) - timedOut;
+  return { done, retries: fetch?.retried ?? 0, failed, timedOut, delivered: stats?.delivered ?? 0, settled: done + failed + timedOut };
 }
 
 /** How to fetch. */
@@ -38,42 +43,30 @@ export interface FetchOptions {
   readonly workers: number;
   /** Milliseconds one request may take. */
   readonly timeoutMs: number;
+  /** Retries after a record's first request fails. */
+  readonly retries: number;
 }
 
+/** A 5xx or a network error may pass; a 4xx will not get better by asking again. */
+const worthRetrying = (error: unknown): boolean => !(error instanceof HttpError) || error.status >= 500;
+
 /**
- * The demo's pipeline: fetch every id with `workers` requests in flight, count failures per
- * record instead of failing the whole job, drop the failures, and hand the records to the
- * consumer in id order as soon as each one's predecessors are settled.
+ * The demo's pipeline: fetch every id with `workers` requests in flight, retry a failed
+ * request with back-off, drop a record that still fails (or times out) instead of failing the
+ * whole job, and hand the records to the consumer in id order as soon as each one's
+ * predecessors are settled. The run's stats count what happened to each record.
  */
-export function fetchRecords(ids: Iterable<number>, options: FetchOptions, tally: Tally): Pipeline<ApiRecord> {
+export function fetchRecords(ids: Iterable<number>, options: FetchOptions): Pipeline<FetchedRecord> {
   return pipe(ids)
-    .map(
-      async (id, ctx): Promise<Outcome> => {
-        try {
-          const record = await ctx.client.getRecord(id, ctx.signal);
-          tally.done++;
-          return { ok: true, record };
-        } catch (error) {
-          if (ctx.signal.aborted) {
-            // Aborted by the stage's timeout (the reason is sluice's TimeoutError; onTimeout
-            // "skip" drops the record), or by the run being torn down (Ctrl-C): not a failure.
-            if (ctx.signal.reason instanceof TimeoutError) tally.timedOut++;
-            throw error;
-          }
-          tally.failed++; // one bad record fails only itself
-          return { ok: false, id, error };
-        }
-      },
-      {
-        name: "fetch",
-        workers: options.workers,
-        maxsize: options.workers, // ids waiting for a free worker: enough to keep every worker busy
-        timeout: options.timeoutMs, // aborts ctx.signal, which cancels the fetch
-        onTimeout: "skip", // the default, "error", would end the whole run on the first slow request
-        onStart: () => ({ client: new RecordsClient(options.baseUrl) }), // one client per run, shared by all calls
-      },
-    )
-    .filter((outcome): outcome is Fetched => outcome.ok) // a type guard narrows to Pipeline<Fetched>
-    .map(({ record }) => record)
+    .map(async (id, ctx): Promise<FetchedRecord> => ({ record: await ctx.client.getRecord(id, ctx.signal), attempt: ctx.attempt }), {
+      name: "fetch",
+      workers: options.workers,
+      maxsize: options.workers, // ids waiting for a free worker: enough to keep every worker busy
+      timeout: options.timeoutMs, // aborts ctx.signal, which cancels the fetch
+      onTimeout: "skip", // a record that never answers is dropped (the default, "error", would end the run)
+      retry: { retries: options.retries, minDelay: 100, shouldRetry: worthRetrying }, // the slot waits out the back-off
+      onError: "skip", // a record that still fails is dropped; the run goes on
+      onStart: () => ({ client: new RecordsClient(options.baseUrl) }), // one client per run, shared by all calls
+    })
     .ordered();
 }

@@ -34,7 +34,8 @@ function hash(id: number, salt: number): number {
 
 /**
  * Latency with a long tail, like a real API under load: most answers in 20-120 ms, some in
- * 120-400 ms, a few in 400-900 ms; 4% fail with a 500 or 503 and 1% never answer.
+ * 120-400 ms, a few in 400-900 ms; 4% fail with a 500 or 503 and 1% never answer. A 503 is
+ * transient (see {@link startFlakyServer}); a 500 and a hang are for good.
  */
 export function behaviourOf(id: number): Behaviour {
   const roll = hash(id, 1);
@@ -46,7 +47,11 @@ export function behaviourOf(id: number): Behaviour {
   return { kind: "ok", latencyMs };
 }
 
-function respond(request: IncomingMessage, response: ServerResponse): void {
+/**
+ * Answers one request. `attempts` counts the requests for each 503 record: every odd one gets
+ * the 503, every even one the record, so a retry recovers it, in every run on this server.
+ */
+function respond(request: IncomingMessage, response: ServerResponse, attempts: Map<number, number>): void {
   const match = /^\/records\/(\d+)$/.exec(request.url ?? "");
   if (request.method !== "GET" || match === null) {
     response.writeHead(404, { "content-type": "application/json" }).end('{"error":"not found"}');
@@ -55,8 +60,14 @@ function respond(request: IncomingMessage, response: ServerResponse): void {
   const id = Number(match[1]);
   const behaviour = behaviourOf(id);
   if (behaviour.kind === "hang") return; // never answer: only the client's timeout ends this request
+  let transientOk = false;
+  if (behaviour.kind === "fail" && behaviour.status === 503) {
+    const count = (attempts.get(id) ?? 0) + 1;
+    attempts.set(id, count);
+    transientOk = count % 2 === 0;
+  }
   const timer = setTimeout(() => {
-    if (behaviour.kind === "fail") {
+    if (behaviour.kind === "fail" && !transientOk) {
       response.writeHead(behaviour.status, { "content-type": "application/json" });
       response.end(JSON.stringify({ error: behaviour.status === 500 ? "internal error" : "service unavailable" }));
       return;
@@ -71,9 +82,10 @@ function respond(request: IncomingMessage, response: ServerResponse): void {
 /** Starts the flaky API on 127.0.0.1 on a free port. */
 export async function startFlakyServer(): Promise<FlakyServer> {
   let requests = 0;
+  const attempts = new Map<number, number>();
   const server = createServer((request, response) => {
     requests++;
-    respond(request, response);
+    respond(request, response, attempts);
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

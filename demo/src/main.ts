@@ -1,12 +1,13 @@
 // `pnpm start`: fetch records from a slow, flaky local API through a sluice pipeline, with
 // live progress and a summary that compares it with the same job done sequentially.
-import { fetchRecords, Tally } from "./fetch-pipeline.js";
+import { fetchRecords, outcomesOf } from "./fetch-pipeline.js";
 import { startFlakyServer } from "./flaky-server.js";
 import { parseFlags, USAGE, UsageError } from "./flags.js";
-import { showProgress, type Progress } from "./progress.js";
+import { stageBars, type StageBars } from "./progress.js";
 import { formatSummary, type RunReport } from "./summary.js";
 
 const TIMEOUT_MS = 1000;
+const RETRIES = 2;
 const SEQUENTIAL_SAMPLE = 40;
 const EXIT_USAGE = 2;
 const EXIT_FORCED = 130; // 128 + SIGINT, as shells report it: only for a second Ctrl-C
@@ -26,7 +27,7 @@ function sampleIds(count: number, size: number): number[] {
   return Array.from({ length: n }, (_, i) => 1 + Math.floor(((i + 0.5) * count) / n));
 }
 
-let progress: Progress | undefined;
+let progress: StageBars | undefined;
 
 /** Runs the fetch job over `ids` with a progress display; Ctrl-C (`signal`) ends it early. */
 async function runJob(
@@ -37,28 +38,31 @@ async function runJob(
   baseUrl: string,
   signal: AbortSignal,
 ): Promise<RunReport> {
-  const tally = new Tally();
   const started = performance.now();
   let lastId = 0;
   let inOrder = true;
+  let recovered = 0;
   let interrupted = false;
-  progress = showProgress(label, total, tally);
+  // A generator does not say how many ids it holds: the display is told.
+  const bars = (progress = stageBars({ label, total }));
   try {
-    const records = fetchRecords(ids, { baseUrl, workers, timeoutMs: TIMEOUT_MS }, tally);
-    for await (const record of records.iterate({ signal })) {
-      // The consumer: a real job would store the record; the demo checks the order ordered() promises.
+    const records = fetchRecords(ids, { baseUrl, workers, timeoutMs: TIMEOUT_MS, retries: RETRIES });
+    for await (const { record, attempt } of records.iterate({ signal, onProgress: bars.onProgress })) {
+      // The consumer: a real job would store the record; the demo checks the order ordered()
+      // promises, and notes which records a retry saved.
       if (record.id <= lastId) inOrder = false;
       lastId = record.id;
-      tally.delivered++;
+      if (attempt > 1) recovered++;
     }
   } catch (error) {
     if (error !== signal.reason) throw error; // the abort reason arrives as the same object
     interrupted = true;
   } finally {
-    progress.stop();
+    bars.stop();
     progress = undefined;
   }
-  return { total, tally, elapsedMs: performance.now() - started, inOrder, interrupted };
+  // The final snapshot, which the run reported before the loop ended.
+  return { total, outcomes: outcomesOf(bars.last), recovered, elapsedMs: performance.now() - started, inOrder, interrupted };
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -98,10 +102,10 @@ async function main(argv: readonly string[]): Promise<number> {
   const server = await startFlakyServer();
   try {
     console.log(`sluice demo: fetching ${count} records from a slow, flaky API at ${server.url}`);
-    console.log(`  latency has a long tail, about 4% of requests fail and 1% never answer; Ctrl-C stops cleanly`);
+    console.log(`  latency has a long tail; 2% of records fail once with 503, 2% always with 500, 1% never answer; Ctrl-C stops cleanly`);
     console.log(
-      `  pipe(ids).map(fetchRecord, { workers: ${workers}, maxsize: ${workers}, timeout: ${TIMEOUT_MS}, onTimeout: "skip" })` +
-        `.filter(ok).map(record).ordered()\n`,
+      `  pipe(ids).map(fetchRecord, { workers: ${workers}, maxsize: ${workers}, timeout: ${TIMEOUT_MS}, onTimeout: "skip",\n` +
+        `    retry: { retries: ${RETRIES}, minDelay: 100, shouldRetry }, onError: "skip" }).ordered()\n`,
     );
     const concurrent = await runJob("sluice", idsFrom1(count), count, workers, server.url, controller.signal);
 
@@ -111,11 +115,11 @@ async function main(argv: readonly string[]): Promise<number> {
       console.log(`\nThe same job one request at a time (workers: 1), on ${sample.length} records spread over the ${count}:`);
       sequential = await runJob("sequential", sample, sample.length, 1, server.url, controller.signal);
       // A partial baseline is still a measurement, if it is not too small to mean anything.
-      if (sequential.interrupted && sequential.tally.settled < 5) sequential = undefined;
+      if (sequential.interrupted && sequential.outcomes.settled < 5) sequential = undefined;
     }
 
     const interrupted = controller.signal.aborted;
-    console.log(`\n${formatSummary({ workers, timeoutMs: TIMEOUT_MS, concurrent, sequential, interrupted })}`);
+    console.log(`\n${formatSummary({ workers, timeoutMs: TIMEOUT_MS, retries: RETRIES, concurrent, sequential, interrupted })}`);
     return 0;
   } finally {
     process.off("SIGINT", onSigint);

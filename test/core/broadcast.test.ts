@@ -583,7 +583,7 @@ describe("broadcast backpressure: the slowest branch sets the pace", () => {
     run.onSettle = () => {
       settled = true;
     };
-    wire(createConcatNode([shared, shared]), run, sink);
+    wire(createConcatNode([shared, shared]), run, sink, null);
     run.start();
     // The first element reached the consumer through both inputs, and both were told to stop.
     expect(received).toEqual([0, 0]);

@@ -29,5 +29,6 @@ export {
 } from "./nodes/stage-settings.js";
 export { STAGE_KINDS, createStageNode, isStageNode, type StageKind, type StageNode } from "./nodes/stage-node.js";
 export { collect, collectResult, iterate, type RunOptions, type RunResult } from "./run-graph.js";
+export type { RunState, RunStats, SourceStats, StageStats } from "./run-stats.js";
 export { CallContext, StageInfo } from "./run/stage-info.js";
 export type { Settle, SourceOutcome } from "./run/settlement.js";

@@ -3,7 +3,9 @@ import { CollectSink } from "./run/collect-sink.js";
 import { IteratorSink } from "./run/iterator-sink.js";
 import { consumerCapacity, wire } from "./run/plan.js";
 import type { ElementError } from "./errors.js";
+import { DEFAULT_PROGRESS_INTERVAL, Progress, type CountedSink } from "./run/progress.js";
 import { DEFAULT_MAX_ERRORS, Run } from "./run/run.js";
+import type { RunStats } from "./run-stats.js";
 
 /**
  * Options accepted by every way of consuming a pipeline.
@@ -22,6 +24,24 @@ export interface RunOptions {
    * >= 0, default 10 000); one more fails the run with an `ElementErrors`, so memory stays bounded.
    */
   readonly maxErrors?: number | undefined;
+  /**
+   * Called with a fresh {@link RunStats} snapshot at most once per `progressInterval` while
+   * the run goes, and once more, with the final figures, just before the run settles (before
+   * `await` returns or the loop ends); never after. A run that never starts (its signal was
+   * already aborted) never calls it. If it throws, the run fails with that error, and it is
+   * not called again. Its timer does not keep a process alive.
+   *
+   * @example
+   * ```ts
+   * await pipe(ids).map(fetchUser, { workers: 8 }).run({
+   *   onProgress: ({ elapsedMs, stages }) => console.log(elapsedMs, stages[0]!.done),
+   *   progressInterval: 1_000,
+   * });
+   * ```
+   */
+  readonly onProgress?: ((stats: RunStats) => void) | undefined;
+  /** Milliseconds between two `onProgress` calls while the run goes; default 200. */
+  readonly progressInterval?: number | undefined;
 }
 
 /**
@@ -89,7 +109,9 @@ function start<R>(
       if (run.failed) reject(run.error);
       else finish(run, sink.values, resolve, reject);
     };
-    wire(root, run, sink);
+    const progress = watch(run, options, sink);
+    wire(root, run, sink, progress);
+    progress?.start();
     run.start();
   });
 }
@@ -113,8 +135,30 @@ export function iterate(root: Node, options: RunOptions): AsyncIterableIterator<
     const run = new Run(signal);
     run.maxErrors = options.maxErrors ?? DEFAULT_MAX_ERRORS;
     sink.attach(run);
-    wire(root, run, sink);
+    const progress = watch(run, options, sink);
+    wire(root, run, sink, progress);
+    progress?.start();
     run.start();
     return run;
   });
+}
+
+/**
+ * A {@link Progress} for `run` when the caller asked for `onProgress`, else `null`. It makes
+ * its final report in the run's `onSettle`, before the consumer's (so set that first); the
+ * wiring registers the stages with it, and its timer starts just before the run does. The
+ * `Run` itself knows nothing of it: a field more on `Run` measurably slowed many small runs
+ * (bench E), which allocate one per run (docs/design.md §18).
+ */
+function watch(run: Run, options: RunOptions, sink: CountedSink): Progress | null {
+  const onProgress = options.onProgress;
+  if (onProgress === undefined) return null;
+  const progress = new Progress(run, options.signal, onProgress, options.progressInterval ?? DEFAULT_PROGRESS_INTERVAL);
+  progress.sink = sink;
+  const settle = run.onSettle;
+  run.onSettle = () => {
+    progress.finish();
+    settle();
+  };
+  return progress;
 }

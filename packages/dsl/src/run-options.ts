@@ -5,6 +5,8 @@ import { parseOptions, runOptionsSchema } from "./options-schema.js";
 const ALLOWED: Readonly<Record<keyof RunOptions, string>> = {
   signal: "an AbortSignal",
   maxErrors: "an integer >= 0",
+  onProgress: "a function",
+  progressInterval: "a number of milliseconds > 0 (at most 2147483647)",
 };
 
 /** The options every consumption gets when it is given none. */

@@ -5,6 +5,7 @@ import { END, Item, VALUE } from "./item.js";
 import { Run, type RunPart } from "./run.js";
 import { Claim } from "./settlement.js";
 import { anchorShape } from "./shape-anchors.js";
+import { StageCounters } from "./stage-counters.js";
 
 const NO_VALUES: readonly unknown[] = Object.freeze([]);
 
@@ -16,7 +17,8 @@ const NO_VALUES: readonly unknown[] = Object.freeze([]);
  * `[k]` (behind a concat, with its prefix): ordering restarts here, so the markers of the
  * input are not needed and not forwarded (docs/design.md §8).
  */
-export class BatchStage implements Receiver, Producer, RunPart {
+export class BatchStage extends StageCounters implements Receiver, Producer, RunPart {
+  readonly name = "batch";
   out!: Receiver;
   upstream!: Producer;
   nextPart: RunPart | null = null;
@@ -45,6 +47,7 @@ export class BatchStage implements Receiver, Producer, RunPart {
   #onTimerFn: (() => void) | null = null;
 
   constructor(run: Run, node: BatchNode, markers: boolean) {
+    super();
     this.#run = run;
     this.#size = node.size;
     this.#maxWait = node.maxWait;
@@ -56,6 +59,7 @@ export class BatchStage implements Receiver, Producer, RunPart {
   push(item: Item): boolean {
     if (this.#run.closing) return false;
     if (item.mark !== VALUE) return true;
+    this.taken++;
     let current = this.#current;
     if (current === null) {
       // A slice, not a literal: batches outlive their run's bookkeeping (docs/design.md §14).
@@ -107,6 +111,7 @@ export class BatchStage implements Receiver, Producer, RunPart {
 
   close(): void {
     clearTimeout(this.#timer);
+    this.cancelled += this.inFlight;
     this.#current = null;
     this.#held = null;
     this.#currentClaims = null;
@@ -114,6 +119,22 @@ export class BatchStage implements Receiver, Producer, RunPart {
     if (this.#finished) return;
     this.#finished = true;
     this.#run.partDone();
+  }
+
+  // ---- StageCounters -----------------------------------------------------------------
+
+  get statsKind(): "batch" {
+    return "batch";
+  }
+
+  /** Always 0: elements go straight into the batch being filled. */
+  get waiting(): number {
+    return 0;
+  }
+
+  /** Elements of the batch being filled and of the one held for a full downstream. */
+  get inFlight(): number {
+    return (this.#current?.length ?? 0) + (this.#held?.length ?? 0);
   }
 
   // ---- batches -----------------------------------------------------------------------
@@ -139,6 +160,8 @@ export class BatchStage implements Receiver, Producer, RunPart {
   }
 
   #emit(batch: unknown[], claims: Claim[] | null): void {
+    this.done += batch.length;
+    this.emitted++;
     const claim = claims === null ? null : new Claim(null, undefined, claims);
     if (!this.out.push(new Item(batch, this.#count++, null, null, VALUE, claim))) this.#downstreamFull = true;
   }

@@ -15,6 +15,8 @@ export class CollectSink implements Receiver {
   upstream!: Producer;
   /** The collected values, or `null` when they are discarded (`run()`). */
   readonly values: unknown[] | null;
+  /** Values received (for the stats; `values` is `null` for `run()`). */
+  delivered = 0;
 
   constructor(
     readonly run: Run,
@@ -27,7 +29,10 @@ export class CollectSink implements Receiver {
   }
 
   push(item: Item): boolean {
-    if (item.mark === VALUE && this.values !== null) this.values.push(item.value);
+    if (item.mark === VALUE) {
+      this.delivered++;
+      if (this.values !== null) this.values.push(item.value);
+    }
     // Delivered once in the result (not at the end of the run: a source that holds a bounded
     // number of unsettled elements, such as a queue consumer, would wait forever for that).
     if (item.claim !== null) settleDone(item);

@@ -29,6 +29,8 @@ class Waiter {
  */
 export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
   upstream!: Producer;
+  /** Values received: handed to a waiting `next()` or buffered for the next one (for the stats). */
+  delivered = 0;
 
   /** Items, not values: an element of a settling source is done only once handed to a `next()`. */
   readonly #buffer = new BoundedQueue<Item>();
@@ -120,6 +122,7 @@ export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
 
   push(item: Item): boolean {
     if (item.mark !== VALUE) return true;
+    this.delivered++;
     const waiter = this.#waiters.shift();
     if (waiter !== undefined) {
       if (item.claim !== null) settleDone(item);

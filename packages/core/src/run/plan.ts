@@ -2,9 +2,10 @@ import { inputsOf, type Node } from "../nodes/node.js";
 import { defaultMaxsize } from "../nodes/stage-settings.js";
 import { BatchStage } from "./batch-stage.js";
 import { ConcatStage } from "./concat-stage.js";
-import { FanOut } from "./fan-out.js";
+import { FanOut, FanOutBranch } from "./fan-out.js";
 import type { Producer, Receiver } from "./flow.js";
 import { OrderedStage } from "./ordered-stage.js";
+import type { Progress } from "./progress.js";
 import type { Run } from "./run.js";
 import { SourceStage } from "./source-stage.js";
 import { WorkerStage } from "./worker-stage.js";
@@ -58,11 +59,12 @@ function requireMarkers(facts: Map<Node, NodeFacts>, node: Node): void {
 }
 
 /**
- * Builds the running stages of `root`'s graph for `run`, connected to `sink`. Stages are
+ * Builds the running stages of `root`'s graph for `run`, connected to `sink`, registering
+ * them with `progress` when the run is watched. Stages are
  * started by the run before sources, so hooks start before the first element is pulled.
  */
-export function wire(root: Node, run: Run, sink: Receiver & { upstream: Producer }): void {
-  const builder = new Builder(run, analyse(root));
+export function wire(root: Node, run: Run, sink: Receiver & { upstream: Producer }, progress: Progress | null): void {
+  const builder = progress === null ? new Builder(run, analyse(root)) : new WatchedBuilder(run, analyse(root), progress);
   sink.upstream = builder.build(root, sink, false);
 }
 
@@ -148,5 +150,35 @@ class Builder {
         return stage;
       }
     }
+  }
+}
+
+/**
+ * A {@link Builder} that also registers each stage and source with the run's `Progress`, each
+ * after the parts that feed it, so the stats list stages in chain order (docs/design.md §18).
+ * Only watched runs use it, so the plain builder's per-run path stays exactly as it was:
+ * bench E (many small runs) reacts to small changes there (docs/design.md §14, §18).
+ */
+class WatchedBuilder extends Builder {
+  readonly #progress: Progress;
+  readonly #registered = new Set<Producer>();
+
+  constructor(run: Run, facts: Map<Node, NodeFacts> | null, progress: Progress) {
+    super(run, facts);
+    this.#progress = progress;
+  }
+
+  override build(node: Node, out: Receiver, markers: boolean): Producer {
+    const producer = super.build(node, out, markers);
+    // A node feeding several consumers is built once, behind a fan-out: register its part once.
+    this.#register(producer instanceof FanOutBranch ? producer.fan.upstream : producer);
+    return producer;
+  }
+
+  #register(part: Producer): void {
+    if (this.#registered.has(part)) return;
+    this.#registered.add(part);
+    if (part instanceof WorkerStage || part instanceof BatchStage) this.#progress.addStage(part);
+    else if (part instanceof SourceStage) this.#progress.addSource(part);
   }
 }

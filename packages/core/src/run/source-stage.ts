@@ -4,6 +4,7 @@ import type { Producer, Receiver } from "./flow.js";
 import { END, Item, VALUE } from "./item.js";
 import { IterableReader, readableKind, type ReaderHost } from "./iterable-reader.js";
 import { Run, type RunPart } from "./run.js";
+import { sizeOf, type CountedSource } from "./progress.js";
 import { Ledger } from "./settlement.js";
 import { anchorShape } from "./shape-anchors.js";
 import { isPromiseLike, whenSettled } from "./thenable.js";
@@ -13,7 +14,7 @@ import { isPromiseLike, whenSettled } from "./thenable.js";
  * none after downstream says it is full until it resumes. The reading itself (arrays, sync
  * and async iterators, yielding, closing) is the shared {@link IterableReader}'s.
  */
-export class SourceStage implements Producer, RunPart, ReaderHost {
+export class SourceStage implements Producer, RunPart, ReaderHost, CountedSource {
   /** Where elements go. */
   out!: Receiver;
   nextPart: RunPart | null = null;
@@ -28,6 +29,8 @@ export class SourceStage implements Producer, RunPart, ReaderHost {
   #opening = false;
   #done = false;
   #onClosedFn: (() => void) | null = null;
+  /** What the source opened to (an array, an iterable...), for its size in the stats. */
+  #opened: unknown = undefined;
 
   constructor(run: Run, node: SourceNode, markers: boolean) {
     this.#run = run;
@@ -75,6 +78,16 @@ export class SourceStage implements Producer, RunPart, ReaderHost {
     this.#reader.resume();
   }
 
+  /** Elements read so far. */
+  get pulled(): number {
+    return this.#reader.count;
+  }
+
+  /** How many elements the opened source has, when it says so without being read. */
+  get total(): number | undefined {
+    return sizeOf(this.#opened);
+  }
+
   close(): void {
     if (this.#done) return;
     this.#done = true;
@@ -104,6 +117,7 @@ export class SourceStage implements Producer, RunPart, ReaderHost {
   // ---- opening -----------------------------------------------------------------------
 
   #open(source: unknown): void {
+    this.#opened = source;
     const kind = readableKind(source);
     if (kind !== undefined) {
       this.#reader.open(source, kind, "the source");

@@ -14,6 +14,7 @@ import { readableKind, type ReadableKind } from "./iterable-reader.js";
 import { Run, type RunPart } from "./run.js";
 import { settleDone, settleFailed } from "./settlement.js";
 import { anchorShape } from "./shape-anchors.js";
+import { StageCounters } from "./stage-counters.js";
 import { StageHooks, type HookedStage } from "./stage-hooks.js";
 import { CallContext, type CallOwner } from "./stage-info.js";
 import { isPromiseLike, nativeThen, whenSettled } from "./thenable.js";
@@ -26,8 +27,9 @@ type Fn = (value: unknown, ctx: unknown) => unknown;
  * most `maxsize`; a sync result is handled inline, a promise with one `then` on prebound
  * callbacks. A slot stays busy until its output is accepted downstream, so a stalled
  * consumer stops this stage (backpressure) instead of growing a buffer (docs/design.md §5, §6).
+ * Its stats counters (inherited) are bumped where `#busy` goes up or down (docs/design.md §18).
  */
-export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, HookedStage, RateWaiter, OutcomeStage {
+export class WorkerStage extends StageCounters implements Receiver, Producer, RunPart, CallOwner, HookedStage, RateWaiter, OutcomeStage {
   /** Where this stage's outputs go. */
   out!: Receiver;
   /** What to resume when the input queue has room again. */
@@ -74,6 +76,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
   #liveControllers: Set<AbortController> | null = null;
 
   constructor(run: Run, node: StageNode, markers: boolean) {
+    super();
     const settings = node.settings;
     this.run = run;
     this.name = settings.name;
@@ -127,6 +130,8 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     if (outbox !== null) {
       while (outbox.length > 0 && !this.#downstreamFull) {
         this.#busy--;
+        this.done++;
+        this.emitted++;
         if (!this.out.push(outbox.shift()!)) this.#downstreamFull = true;
       }
     }
@@ -147,10 +152,15 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
 
   close(): void {
     this.#limiter?.cancel(this);
-    if (this.#outcomes !== null) this.#busy -= this.#outcomes.close();
+    if (this.#outcomes !== null) {
+      const waiting = this.#outcomes.close();
+      this.#busy -= waiting;
+      this.cancelled += waiting;
+    }
     this.#queue.clear();
     if (this.#outbox !== null) {
       this.#busy -= this.#outbox.length;
+      this.cancelled += this.#outbox.length;
       this.#outbox.clear();
     }
     if (this.#timedSlots !== null) {
@@ -224,6 +234,9 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
 
   /** Calls `f` on `item` in a slot already counted busy: attempt `attempt`, the first of which started at `firstStart`. */
   #call(item: Item, attempt: number, firstStart: number): void {
+    // An element is taken once; each later attempt at it is a retry (docs/design.md §18).
+    if (attempt === 1) this.taken++;
+    else this.retried++;
     // A timed call needs its slot (and so its own signal) before f runs.
     const slot = this.timeout === undefined ? null : this.#takeSlot(item);
     const ctx = new CallContext(this.name, slot ?? this, item, attempt, attempt === 1 && this.#clocked ? Date.now() : firstStart);
@@ -255,6 +268,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
         CallContext.release(ctx);
         if (slot !== null) this.#releaseSlot(slot);
         this.#busy--;
+        this.cancelled++;
         this.checkFinished();
       } else if (this.#kind === "flatMap") {
         this.#expand(item, result, kind, ctx, slot);
@@ -287,6 +301,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     if (this.run.closing) {
       this.#releaseSlot(slot);
       this.#busy--;
+      this.cancelled++;
       this.checkFinished();
       return;
     }
@@ -330,6 +345,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     const expansion = slot.expansion;
     // Abandoned, never reused: the call (or the iterator's pending next()) may still settle.
     slot.abandoned = true;
+    this.timedOut++;
     this.#timedSlots!.delete(slot);
     const error = new TimeoutError(this.name, this.timeout!, pathOf(item));
     slot.timeoutError = error;
@@ -340,8 +356,10 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     }
     if (this.run.closing) {
       this.#busy--;
+      this.cancelled++;
       this.checkFinished();
     } else if (this.#onTimeout === "skip") {
+      this.skipped++;
       // Skipped, not finished: a settling source learns that the element failed.
       settleFailed(item, error);
       if (expansion !== null) this.#endExpansion(item, expansion.count);
@@ -364,6 +382,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
    * (unless the run was already closing, when the failure is likely the teardown's own abort).
    */
   #failRun(item: Item, error: unknown): void {
+    this.#countFailure();
     if (item.claim !== null && !this.run.closing) settleFailed(item, error);
     this.run.fail(error);
   }
@@ -376,10 +395,16 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
         this.#deliver(item);
         return;
       case "filter":
-        if (result) this.#deliver(item);
-        else this.#drop(item);
+        if (result) {
+          this.#deliver(item);
+        } else {
+          this.done++;
+          this.dropped++;
+          this.#drop(item);
+        }
         return;
       default:
+        this.done++;
         this.#drop(item);
     }
   }
@@ -390,9 +415,12 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
       return;
     }
     this.#busy--;
+    this.done++;
+    this.emitted++;
     if (!this.out.push(item)) this.#downstreamFull = true;
   }
 
+  /** Frees the slot of an element that leaves without output (the caller counts how it ended). */
   #drop(item: Item): void {
     this.#busy--;
     if (item.claim !== null) settleDone(item);
@@ -442,6 +470,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
   /** Emits one child of an expansion; returns whether another may follow now. */
   emitChild(child: Item): boolean {
     if (this.run.closing) return false;
+    this.emitted++;
     if (!this.out.push(child)) this.#downstreamFull = true;
     return !this.#downstreamFull && !this.run.closing;
   }
@@ -449,6 +478,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
   /** An expansion produced all its children. */
   expansionDone(expansion: Expansion, parent: Item, count: number): void {
     this.#forget(expansion);
+    this.done++;
     this.#endExpansion(parent, count);
     if (!expansion.inline) this.#pump();
   }
@@ -471,6 +501,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
   expansionStopped(expansion: Expansion): void {
     this.#forget(expansion);
     this.#busy--;
+    this.cancelled++;
     this.checkFinished();
   }
 
@@ -495,6 +526,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
 
   /** Drops an element given up on under `onError`, keeping an expansion's children so far. */
   dropFailed(item: Item, emitted: number, inline: boolean): void {
+    this.skipped++;
     if (emitted < 0) this.#drop(item);
     else this.#endExpansion(item, emitted);
     if (!inline) this.#pump();
@@ -503,6 +535,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
   /** Fails the run for an element's failure (or a throwing handler), freeing its slot. */
   failRun(error: unknown, inline: boolean): void {
     this.#busy--;
+    this.#countFailure();
     this.run.fail(error);
     if (!inline) this.checkFinished();
   }
@@ -510,6 +543,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
   /** An element's outcome settled during teardown: free its slot. */
   abandon(): void {
     this.#busy--;
+    this.cancelled++;
     this.checkFinished();
   }
 
@@ -534,6 +568,27 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     this.#outcomes!.retryStarted(retry);
     this.#call(retry.item, retry.attempt, retry.firstStart);
     this.#pump();
+  }
+
+  // ---- StageCounters (docs/design.md §18) --------------------------------------------
+
+  get statsKind(): StageKind {
+    return this.#kind;
+  }
+
+  get waiting(): number {
+    return this.#queue.length;
+  }
+
+  /** Every busy slot holds one element: a call, an output in the outbox, or an expansion. */
+  get inFlight(): number {
+    return this.#busy;
+  }
+
+  /** An element's call failed (its slot just freed): its own failure, unless the run was already closing. */
+  #countFailure(): void {
+    if (this.run.closing) this.cancelled++;
+    else this.failed++;
   }
 
   // ---- slots -------------------------------------------------------------------------
