@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { main as batchedInserts } from "../examples/batched-inserts.js";
+import { main as cpuBound } from "../examples/cpu-bound.js";
 import { main as deadline } from "../examples/deadline.js";
 import { main as earlyExit } from "../examples/early-exit.js";
 import { main as flakyImport } from "../examples/flaky-import.js";
@@ -28,6 +29,18 @@ describe("examples", () => {
     expect(result.largestChunk).toBeLessThanOrEqual(100);
     expect(result.calls).toBeGreaterThanOrEqual(10);
     expect(lines[0]).toMatch(/^inserted 1000 rows in \d+ insertMany calls \(largest chunk \d+\)$/);
+  });
+
+  it("cpu-bound: 200 chunks fingerprinted on a shared pool and on the stage's own, as the main thread computes them", async () => {
+    const { lines, log } = capture();
+    const result = await cpuBound(log);
+    expect(result.expected).toHaveLength(200);
+    expect(new Set(result.expected).size).toBe(200);
+    expect(result.shared).toEqual(result.expected);
+    expect(result.owned).toEqual(result.expected);
+    expect(result.transferred).toBe(true);
+    expect(lines[0]).toBe(`shared pool: 200 chunks fingerprinted, first chunk-0 ${result.expected[0]!.slice(0, 16)}...`);
+    expect(lines[1]).toBe("stage's own pool: 200 chunks fingerprinted, same digests: true");
   });
 
   it("flaky-import: retried 503s recover, the malformed and the always-failing records are collected, not fatal", async () => {

@@ -64,6 +64,8 @@ export interface TimedScenario {
   readonly targets: readonly Target[];
   /** Multiplies the mode's rounds (short scenarios afford more rounds, long ones fewer). */
   readonly roundsFactor?: number;
+  /** Releases what the scenario holds between its runs (G's thread pool); called once it is done. */
+  readonly close?: () => Promise<void>;
 }
 
 /** Per-system outcome: its times per round, and per-round ratios against the reference. */
@@ -117,6 +119,14 @@ export function hasGc(): boolean {
  * reference's: a system that skips work is a bench bug, not a fast system.
  */
 export async function runTimed(scenario: TimedScenario, mode: Mode, filter: RunFilter): Promise<ScenarioResult> {
+  try {
+    return await timeRounds(scenario, mode, filter);
+  } finally {
+    await scenario.close?.();
+  }
+}
+
+async function timeRounds(scenario: TimedScenario, mode: Mode, filter: RunFilter): Promise<ScenarioResult> {
   // A word names the system it equals, else every system whose name contains it.
   const names = scenario.systems.map((s) => s.name.toLowerCase());
   const wanted = (s: System) =>

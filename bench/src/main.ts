@@ -37,6 +37,7 @@ import { scenarioE } from "./scenario-e-small-runs.js";
 import { scenarioF } from "./scenario-f-batch.js";
 import { scenarioG } from "./scenario-g-bullmq.js";
 import { startRedis, waitForRedis, type LocalRedis } from "../../scripts/redis-server.mjs";
+import { scenarioH } from "./scenario-h-cpu.js";
 import { runBusy } from "./busy.js";
 import { runSweep } from "./sweep.js";
 
@@ -111,7 +112,7 @@ function parseArgs(argv: readonly string[]): Args {
       case "--help":
       case "-h":
         process.stdout.write(
-          "pnpm bench [--smoke | --quick | --full] [--sweep | --busy] [--only A,B,C,D,E,F,G] [--systems sluice,...] [--solo] [--ix] [--gc-between-runs] [--out report.md]\n",
+          "pnpm bench [--smoke | --quick | --full] [--sweep | --busy] [--only A,B,C,D,E,F,G,H] [--systems sluice,...] [--solo] [--ix] [--gc-between-runs] [--out report.md]\n",
         );
         process.exit(0);
       default:
@@ -192,6 +193,7 @@ async function main(): Promise<void> {
       ["C2", () => scenarioC2(args.mode)],
       ["E", () => scenarioE(args.mode)],
       ["F", () => scenarioF(args.mode)],
+      ["H", () => scenarioH(args.mode)],
     ];
     const filter = { systems: args.systems, solo: args.solo, gcBetweenRuns: args.gcBetweenRuns, log };
     for (const [id, make] of timed) {

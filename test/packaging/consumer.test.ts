@@ -79,6 +79,38 @@ export const badOptions: StageOptions = { onTimeout: "retry" };
 export const isOptionsError = (error: unknown): boolean => error instanceof OptionsError;
 `;
 
+// @sluice/piscina: a stage on a shared pool, one on a pool of its own, a worker's error.
+const THREADS_CONSUMER = `
+import { Piscina } from "piscina";
+import { pipe } from "@sluice/dsl";
+import { ThreadError, mapOnThreads, onThreads } from "@sluice/piscina";
+const worker = new URL("./square-worker.mjs", import.meta.url);
+const pool = new Piscina({ filename: worker.href, maxThreads: 2 });
+const shared = await pipe([1, 2, 3]).map((value) => ({ value })).map(onThreads(pool), { workers: 2 }).ordered();
+await pool.destroy();
+const owned = await pipe([4, 5]).map((value) => ({ value })).through(mapOnThreads(worker, { workers: 2 })).ordered();
+const error = await pipe([0]).through(mapOnThreads(worker, { pool: { name: "fail" } })).toArray().catch((e) => e);
+console.log(JSON.stringify({ shared, owned, error: error instanceof ThreadError ? error.message : String(error) }));
+`;
+const THREADS_EXPECTED = {
+  shared: [1, 4, 9],
+  owned: [16, 25],
+  error: "map#1: RangeError: no (in a worker thread; element index [0])",
+};
+
+const TYPED_THREADS_CONSUMER = `
+import { Piscina } from "piscina";
+import { pipe, type Pipeline } from "@sluice/dsl";
+import { ThreadError, mapOnThreads, onThreads } from "@sluice/piscina";
+type Square = (task: { value: number }) => number;
+const pool = new Piscina({ filename: "./square-worker.mjs" });
+export const squares: Pipeline<number> = pipe([{ value: 1 }]).map(onThreads<Square>(pool), { workers: 2 });
+export const owned: Pipeline<number> = pipe([{ value: 1 }]).through(mapOnThreads<Square>("./square-worker.mjs", { threads: 1 }));
+// @ts-expect-error: the worker takes { value }, not strings
+pipe(["x"]).map(onThreads<Square>(pool));
+export const isThreadError = (error: unknown): boolean => error instanceof ThreadError && !error.crashed;
+`;
+
 const COMPILER_OPTIONS = {
   strict: true,
   noEmit: true,
@@ -94,7 +126,7 @@ beforeAll(async () => {
   app = join(work, "app");
   await mkdir(packs);
   await mkdir(join(app, "src"), { recursive: true });
-  for (const dir of ["packages/core", "packages/dsl"]) {
+  for (const dir of ["packages/core", "packages/dsl", "packages/piscina"]) {
     sh("npx", ["-y", "pnpm@10", "pack", "--pack-destination", packs], join(root, dir));
   }
   const tarballs = await readdir(packs);
@@ -106,13 +138,36 @@ beforeAll(async () => {
   // The zod the workspace's lockfile tests with, so the bundle budget measures sluice against a
   // known zod: a newer 4.x on the registry must not turn CI red on its own (the budget has
   // little headroom; docs/design.md §15). A user gets the newest 4.x, which the range allows.
-  const zodManifest = createRequire(join(root, "packages/dsl/package.json")).resolve("zod/package.json");
-  const zodVersion = (JSON.parse(await readFile(zodManifest, "utf8")) as { version: string }).version;
+  // The version of `name` installed for the workspace package at `from` (piscina's exports
+  // map hides its package.json: walk up from its entry point instead).
+  const versionIn = async (from: string, name: string) => {
+    const require = createRequire(join(root, from));
+    try {
+      return (JSON.parse(await readFile(require.resolve(`${name}/package.json`), "utf8")) as { version: string }).version;
+    } catch {
+      // not exported: found below from the entry point
+    }
+    let dir = dirname(require.resolve(name));
+    for (;;) {
+      const manifest = JSON.parse(await readFile(join(dir, "package.json"), "utf8").catch(() => "{}")) as { name?: string; version?: string };
+      if (manifest.name === name && manifest.version !== undefined) return manifest.version;
+      if (dirname(dir) === dir) throw new Error(`no package.json of ${name} above its entry point`);
+      dir = dirname(dir);
+    }
+  };
+  const zodVersion = await versionIn("packages/dsl/package.json", "zod");
   const manifest = {
     name: "sluice-consumer",
     private: true,
     type: "module",
-    dependencies: { "@sluice/core": tarball("core"), "@sluice/dsl": tarball("dsl") },
+    dependencies: {
+      "@sluice/core": tarball("core"),
+      "@sluice/dsl": tarball("dsl"),
+      "@sluice/piscina": tarball("piscina"),
+      // The versions the workspace tests with, for the same reason as zod's.
+      piscina: await versionIn("packages/piscina/package.json", "piscina"),
+      "@types/node": await versionIn("package.json", "@types/node"),
+    },
     overrides: { zod: zodVersion },
   };
   const files: Record<string, string> = {
@@ -121,6 +176,13 @@ beforeAll(async () => {
     "cjs.cjs": `const { pipe } = require("@sluice/dsl");\nconst report = console.log;\n${PIPELINE}`,
     "browser.mjs": `import { pipe } from "@sluice/dsl";\n${PIPELINE}`,
     "src/index.ts": TYPED_CONSUMER,
+    "square-worker.mjs": "export default ({ value }) => value * value;\nexport function fail() { throw new RangeError('no'); }\n",
+    "threads.mjs": THREADS_CONSUMER,
+    "src/threads.ts": TYPED_THREADS_CONSUMER,
+    "tsconfig.threads.json": JSON.stringify({
+      compilerOptions: { ...COMPILER_OPTIONS, module: "nodenext", moduleResolution: "nodenext", types: ["node"] },
+      include: ["src/threads.ts"],
+    }),
     "src/legacy.cts": `import dsl = require("@sluice/dsl");\nexport const run: Promise<number[]> = dsl.pipe([1]).toArray();\n// @ts-expect-error: not a string array\nexport const bad: Promise<string[]> = dsl.pipe([1]).toArray();\n`,
     "tsconfig.nodenext.json": JSON.stringify({
       compilerOptions: { ...COMPILER_OPTIONS, module: "nodenext", moduleResolution: "nodenext" },
@@ -158,6 +220,16 @@ describe("the packed packages, installed with npm into a fresh project", () => {
     expect(files.some((file) => file.endsWith("/node_modules/@sluice/dsl/dist/index.d.ts"))).toBe(true);
     // The public declarations never mention zod, so a consumer's type check never reads zod's.
     expect(files.filter((file) => file.includes("/node_modules/zod/"))).toEqual([]);
+  });
+
+  it("@sluice/piscina: run stages on worker threads from an ES module, piscina from the registry", () => {
+    expect(JSON.parse(sh(process.execPath, ["threads.mjs"], app))).toEqual(THREADS_EXPECTED);
+  });
+
+  it("@sluice/piscina: type-check under moduleResolution nodenext without skipLibCheck", () => {
+    const { errors, files } = typecheck("threads");
+    expect(errors).toEqual([]);
+    expect(files.some((file) => file.endsWith("/node_modules/@sluice/piscina/dist/index.d.ts"))).toBe(true);
   });
 
   it("bundle for the browser within the size budget, with no Node module, and run without setImmediate", async () => {
