@@ -10,13 +10,14 @@ import {
   TIMEOUT_POLICIES,
   type EngineContext as CoreEngineContext,
   type HookInfo as CoreHookInfo,
+  type RetrySettings,
   type StageKind,
   type StageSettings,
   type TimeoutPolicy,
 } from "@sluice/core";
-import type { EngineContext, HookInfo, StageMethod, StageOptions } from "@sluice/dsl";
+import type { EngineContext, HookInfo, RetryOptions, StageMethod, StageOptions } from "@sluice/dsl";
 // Internal, not exported (public declarations never mention zod), so imported from its module.
-import type { stageOptionsSchema } from "../../packages/dsl/src/options-schema.js";
+import type { retryOptionsSchema, stageOptionsSchema } from "../../packages/dsl/src/options-schema.js";
 
 describe("one vocabulary for core and dsl", () => {
   it("the dsl's stage methods are core's stage kinds", () => {
@@ -39,5 +40,10 @@ describe("one vocabulary for core and dsl", () => {
   it("the dsl's options, its schema and core's settings have the same keys", () => {
     expectTypeOf<keyof StageOptions>().toEqualTypeOf<keyof StageSettings>();
     expectTypeOf<keyof (typeof stageOptionsSchema)["shape"]>().toEqualTypeOf<keyof StageSettings>();
+  });
+
+  it("retry's options, its schema and core's retry settings have the same keys", () => {
+    expectTypeOf<keyof RetryOptions>().toEqualTypeOf<keyof RetrySettings>();
+    expectTypeOf<keyof (typeof retryOptionsSchema)["shape"]>().toEqualTypeOf<keyof RetrySettings>();
   });
 });
