@@ -1,5 +1,5 @@
 /**
- * Element outcomes (SPEC §9, docs/behaviour.md §10): `onError`, `retry`, `ElementError(s)`,
+ * Element outcomes (docs/behaviour.md §10): `onError`, `retry`, `ElementError(s)`,
  * `toResult()` and `parse(schema)`.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";

@@ -20,7 +20,7 @@ const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
 /**
  * The gzipped size a browser bundle of a small pipeline (sluice and zod/mini) must stay under.
  * Element outcomes (retry, onError, parse) took it to 17.6 KB and source settlement to 18.0 KB.
- * Run stats (SPEC §10: the counters, the snapshot, the progress timer) add about 0.9 KB to the
+ * Run stats (docs/behaviour.md §12: the counters, the snapshot, the progress timer) add about 0.9 KB to the
  * engine every run goes through, so no bundler can leave them out: 19,416 B measured, 20 KiB
  * leaves about 1 KB of headroom.
  */

@@ -141,7 +141,7 @@ describe("onThreads: cancellation reaches the thread", () => {
       .toArray();
     await expect(failure).rejects.toBeInstanceOf(TimeoutError);
     expect(spin.value()).toBeGreaterThan(0);
-    // The run does not wait for a call abandoned by its timeout (SPEC §7), but its thread stops.
+    // The run does not wait for a call abandoned by its timeout (docs/behaviour.md §7), but its thread stops.
     expect(await spin.stopsWithin(2_000)).toBe(true);
     // piscina replaced the terminated thread: the pool goes on working.
     expect(await pipe([{ value: 3 }]).map(onThreads<Square>(pool))).toEqual([9]);

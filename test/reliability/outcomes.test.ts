@@ -57,7 +57,7 @@ function addStage(pipeline: Pipeline<string>, kind: Kind, f: unknown, options: o
 const fails = (stage: number, value: string, attempt: number, rate: number) => hash100(`${stage}|${value}|${attempt}`) < rate;
 const keeps = (value: string) => hash100(`keep|${value}`) >= 30;
 
-/** What each stage does to each element, by the SPEC's rules. */
+/** What each stage does to each element, by the rules of docs/behaviour.md §10. */
 function model(source: readonly string[], stages: readonly Stage[]) {
   let elements = [...source];
   const calls = new Map<string, number>();

@@ -29,7 +29,7 @@ interface Step {
   readonly param: number;
   /** A timeout (with onTimeout "skip" or "error") shorter than some timer delays, or none. */
   readonly timeout: { readonly ms: number; readonly policy: "skip" | "error" } | undefined;
-  /** What a failure of f does once retries are used up (SPEC §9). */
+  /** What a failure of f does once retries are used up (docs/behaviour.md §10). */
   readonly onError: "fail" | "skip" | "collect";
   /** Retries of a failed call, 1 ms apart. */
   readonly retries: number;

@@ -250,7 +250,7 @@ class ResolvedSettings implements StageSettings {
   }
 }
 
-/** A stage's complete retry policy, defaults filled in (SPEC §9). */
+/** A stage's complete retry policy, defaults filled in (docs/behaviour.md §10). */
 class ResolvedRetry implements RetrySettings {
   readonly retries: number;
   readonly minDelay: number;

@@ -22,16 +22,16 @@ export abstract class StageCounters {
   emitted = 0;
   /** Elements a filter let not pass (also counted in `done`). */
   dropped = 0;
-  /** Elements dropped after a failure by the stage's policy (`onTimeout: "skip"`). */
+  /** Elements dropped after a failure by the stage's policy (`onTimeout: "skip"`, or `onError` other than `"fail"`). */
   skipped = 0;
   /** Elements whose own failure failed the run (not failures that arrive once it is closing). */
   failed = 0;
   /** Elements taken but abandoned by the run's teardown. */
   cancelled = 0;
   /**
-   * New attempts of a failed call. Nothing retries yet: the per-element retry (SPEC §9) bumps
-   * it once per attempt after the first, where it schedules the attempt; the element stays in
-   * flight meanwhile, so the identity above is unchanged.
+   * New attempts of a failed call: bumped once per attempt after the first, where the retry is
+   * scheduled (docs/design.md §16); the element stays in flight meanwhile, so the identity
+   * above is unchanged.
    */
   retried = 0;
   /** Calls (or flatMap steps) that ran past `timeout`, whatever `onTimeout` did next. */
