@@ -173,6 +173,27 @@ describe("source(items, { settle })", () => {
     expect(s.calls).toEqual([{ element: 1, outcome: { status: "done" } }]);
   });
 
+  it("an element whose retry decision or error handler fails the run settles failed with that error", async () => {
+    const decision = new Error("shouldRetry failed");
+    const bad = () => {
+      throw new Error("f");
+    };
+    const s = new Settlements();
+    const refusing = () => {
+      throw decision;
+    };
+    await expect(pipe(source([1], { settle: s.settle })).map(bad, { retry: { retries: 1, shouldRetry: refusing } })).rejects.toBe(decision);
+    expect(s.of(1)).toEqual({ status: "failed", error: decision });
+
+    const handlerError = new Error("handler failed");
+    const h = new Settlements();
+    const handler = () => Promise.reject(handlerError);
+    await expect(pipe(source([1], { settle: h.settle })).map(bad, { onError: handler })).rejects.toBe(handlerError);
+    // The element settled failed when it was given up on, before its handler ran.
+    expect(h.of(1)).toMatchObject({ status: "failed" });
+    expect(h.calls).toHaveLength(1);
+  });
+
   it("an element skipped by onTimeout: 'skip' settles failed with the TimeoutError", async () => {
     const s = new Settlements();
     const out = await pipe(source([1, 2], { settle: s.settle })).map((x, ctx) => (x === 1 ? untilAborted(ctx.signal) : x), {

@@ -17,8 +17,8 @@ export interface OutcomeStage {
   readonly run: Run;
   /** Drops a failed element (`emitted` children of its expansion so far, -1 without one). */
   dropFailed(item: Item, emitted: number, inline: boolean): void;
-  /** Fails the run with `error`, freeing the element's slot. */
-  failRun(error: unknown, inline: boolean): void;
+  /** Fails the run with `error` because of `item`, freeing the element's slot. */
+  failRun(item: Item, error: unknown, inline: boolean): void;
   /** Frees the slot of an element whose outcome settled during teardown. */
   abandon(): void;
   /** Teardown reached an element waiting for its next attempt: leave the rate limit's queue. */
@@ -68,6 +68,7 @@ export class ElementOutcomes {
       return;
     }
     this.#decide(
+      item,
       () => shouldRetry(error, attempt),
       inline,
       (verdict, stillInline) => {
@@ -110,13 +111,13 @@ export class ElementOutcomes {
    * is sync, else once its promise settles (the element keeps its slot meanwhile); a throw
    * or rejection fails the run.
    */
-  #decide(ask: () => unknown, inline: boolean, then: (answer: unknown, stillInline: boolean) => void): void {
+  #decide(item: Item, ask: () => unknown, inline: boolean, then: (answer: unknown, stillInline: boolean) => void): void {
     const stage = this.#stage;
     let answer: unknown;
     try {
       answer = ask();
     } catch (error) {
-      stage.failRun(error, inline);
+      stage.failRun(item, error, inline);
       return;
     }
     if (!isPromiseLike(answer)) {
@@ -129,7 +130,7 @@ export class ElementOutcomes {
         if (stage.run.closing) stage.abandon();
         else then(value, false);
       },
-      (error) => stage.failRun(error, false),
+      (error) => stage.failRun(item, error, false),
     );
   }
 
@@ -142,6 +143,7 @@ export class ElementOutcomes {
       return;
     }
     this.#decide(
+      item,
       () => delay(error, attempt),
       inline,
       (wait, nowInline) => {
@@ -151,6 +153,7 @@ export class ElementOutcomes {
           this.#schedule(item, error, attempt, firstStart, emitted, wait, nowInline);
         } else {
           this.#stage.failRun(
+            item,
             new TypeError(
               `${this.#stage.name}: retry.delay must return a number of ms from 0 to ${MAX_DELAY}, or undefined for the back-off (received ${describeValue(wait)})`,
             ),
@@ -182,13 +185,13 @@ export class ElementOutcomes {
   #giveUp(item: Item, error: unknown, attempts: number, emitted: number, inline: boolean): void {
     const stage = this.#stage;
     const policy = this.#policy;
-    // Given up, under any policy: a settling source learns that its element failed
-    // (docs/design.md §17); the item no longer holds a claim when the stage drops it.
-    settleFailed(item, error);
     if (policy === "fail") {
-      stage.failRun(error, inline);
+      stage.failRun(item, error, inline);
       return;
     }
+    // The run goes on without it: a settling source learns that its element failed
+    // (docs/design.md §17); the item no longer holds a claim when the stage drops it.
+    settleFailed(item, error);
     if (policy === "skip") {
       stage.dropFailed(item, emitted, inline);
       return;
@@ -203,7 +206,7 @@ export class ElementOutcomes {
     try {
       result = policy(failure);
     } catch (handlerError) {
-      stage.failRun(handlerError, inline);
+      stage.failRun(item, handlerError, inline);
       return;
     }
     if (!isPromiseLike(result)) {
@@ -217,7 +220,7 @@ export class ElementOutcomes {
         if (stage.run.closing) stage.abandon();
         else stage.dropFailed(item, emitted, false);
       },
-      (handlerError) => stage.failRun(handlerError, false),
+      (handlerError) => stage.failRun(item, handlerError, false),
     );
   }
 }

@@ -251,9 +251,7 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
       CallContext.release(ctx);
       if (slot !== null) this.#releaseSlot(slot);
       if (this.#outcomes === null) {
-        this.#busy--;
-        this.#failRun(item, error);
-        this.checkFinished();
+        this.failRun(item, error, false);
       } else {
         this.#outcomes.failed(item, error, attempt, CallContext.firstStart(ctx), -1, true);
       }
@@ -289,9 +287,7 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
     } catch (error) {
       // A non-promise that inherits the builtin then, or a species constructor that throws.
       this.#releaseSlot(pending);
-      this.#busy--;
-      this.#failRun(item, error);
-      this.checkFinished();
+      this.failRun(item, error, false);
     }
   }
 
@@ -325,9 +321,7 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
     const item = slot.item!;
     if (outcomes === null) {
       this.#releaseSlot(slot);
-      this.#busy--;
-      this.#failRun(item, error);
-      this.checkFinished();
+      this.failRun(item, error, false);
       return;
     }
     const ctx = slot.ctx!;
@@ -371,20 +365,8 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
       else this.#outcomes.failed(item, error, slot.ctx!.attempt, CallContext.firstStart(slot.ctx!), -1, false);
       this.#pump();
     } else {
-      this.#busy--;
-      this.#failRun(item, error);
-      this.checkFinished();
+      this.failRun(item, error, false);
     }
-  }
-
-  /**
-   * `f` failed on `item` and the run fails: a settling source learns that the element failed
-   * (unless the run was already closing, when the failure is likely the teardown's own abort).
-   */
-  #failRun(item: Item, error: unknown): void {
-    this.#countFailure();
-    if (item.claim !== null && !this.run.closing) settleFailed(item, error);
-    this.run.fail(error);
   }
 
   /** Handles a map, filter or each result for `item`; frees the slot unless the output must wait. */
@@ -456,9 +438,7 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
     if (kind === undefined) {
       CallContext.release(ctx);
       if (slot !== null) this.#releaseSlot(slot);
-      this.#busy--;
-      this.#failRun(item, new TypeError(expansionProblem(this.name, result)));
-      this.checkFinished();
+      this.failRun(item, new TypeError(expansionProblem(this.name, result)), false);
       return;
     }
     const expansion = new Expansion(this, item, ctx, slot);
@@ -492,9 +472,7 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
       if (!expansion.inline) this.#pump();
       return;
     }
-    this.#busy--;
-    this.#failRun(expansion.parent, error);
-    if (!expansion.inline) this.checkFinished();
+    this.failRun(expansion.parent, error, expansion.inline);
   }
 
   /** An expansion stopped by teardown has finished closing its iterator. */
@@ -532,10 +510,19 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
     if (!inline) this.#pump();
   }
 
-  /** Fails the run for an element's failure (or a throwing handler), freeing its slot. */
-  failRun(error: unknown, inline: boolean): void {
+  /**
+   * Fails the run because of `item` (a failure of `f`, or of a handler or decision about it),
+   * freeing its slot. A settling source learns that the element failed, unless the run was
+   * already closing, when the failure is likely the teardown's own abort.
+   */
+  failRun(item: Item, error: unknown, inline: boolean): void {
     this.#busy--;
-    this.#countFailure();
+    if (this.run.closing) {
+      this.cancelled++;
+    } else {
+      this.failed++;
+      settleFailed(item, error);
+    }
     this.run.fail(error);
     if (!inline) this.checkFinished();
   }
@@ -586,11 +573,6 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
   }
 
   /** An element's call failed (its slot just freed): its own failure, unless the run was already closing. */
-  #countFailure(): void {
-    if (this.run.closing) this.cancelled++;
-    else this.failed++;
-  }
-
   // ---- slots -------------------------------------------------------------------------
 
   #takeSlot(item: Item): CallSlot {
