@@ -102,17 +102,13 @@ function start<R>(
   const signal = options.signal;
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
-    const run = new Run(signal);
-    run.maxErrors = options.maxErrors ?? DEFAULT_MAX_ERRORS;
+    const run = newRun(options);
     const sink = new CollectSink(run, keep);
     run.onSettle = () => {
       if (run.failed) reject(run.error);
       else finish(run, sink.values, resolve, reject);
     };
-    const progress = watch(run, options, sink);
-    wire(root, run, sink, progress);
-    progress?.start();
-    run.start();
+    launch(root, run, sink, options);
   });
 }
 
@@ -132,15 +128,26 @@ export function iterate(root: Node, options: RunOptions): AsyncIterableIterator<
       sink.refuse(signal.reason);
       return null;
     }
-    const run = new Run(signal);
-    run.maxErrors = options.maxErrors ?? DEFAULT_MAX_ERRORS;
+    const run = newRun(options);
     sink.attach(run);
-    const progress = watch(run, options, sink);
-    wire(root, run, sink, progress);
-    progress?.start();
-    run.start();
+    launch(root, run, sink, options);
     return run;
   });
+}
+
+/** A run with the caller's signal and `maxErrors`. */
+function newRun(options: RunOptions): Run {
+  const run = new Run(options.signal);
+  run.maxErrors = options.maxErrors ?? DEFAULT_MAX_ERRORS;
+  return run;
+}
+
+/** Wires the graph ending at `root` into `sink` (watched, if the caller asked) and starts the run; its `onSettle` is set. */
+function launch(root: Node, run: Run, sink: CollectSink | IteratorSink, options: RunOptions): void {
+  const progress = watch(run, options, sink);
+  wire(root, run, sink, progress);
+  progress?.start();
+  run.start();
 }
 
 /**

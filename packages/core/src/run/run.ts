@@ -150,11 +150,8 @@ export class Run implements SignalSource {
    */
   collectFailure(failure: ElementError): boolean {
     const failures = (this.failures ??= []);
-    if (failures.length < this.maxErrors) {
-      failures.push(failure);
-      return true;
-    }
     failures.push(failure);
+    if (failures.length <= this.maxErrors) return true;
     this.fail(new ElementErrors(failures, [], `more than ${this.maxErrors} element failures were collected (maxErrors)`));
     return false;
   }
