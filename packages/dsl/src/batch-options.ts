@@ -1,6 +1,6 @@
 import { OptionsError, describeValue } from "@sluice/core";
 import { checkObject, optionsError } from "./options-error.js";
-import { batchOptionsSchema, parseOptions } from "./options-schema.js";
+import { DURATION_ALLOWED, batchOptionsSchema, parseOptions } from "./options-schema.js";
 
 /**
  * Options of `batch(size, options)`.
@@ -17,7 +17,7 @@ export interface BatchOptions {
 }
 
 const ALLOWED: Readonly<Record<keyof BatchOptions, string>> = {
-  maxWait: "a number of milliseconds > 0 (at most 2147483647)",
+  maxWait: DURATION_ALLOWED,
 };
 
 /** The validated `size` and `maxWait` of a `batch()` call; throws an `OptionsError` otherwise. */

@@ -9,13 +9,20 @@ import type { HookInfo } from "./context.js";
 
 const isFunction = (value: unknown): value is (...args: never[]) => unknown => typeof value === "function";
 
+/** The longest wait a timer honours, in ms. */
+const MAX_TIMER_MS = 2_147_483_647;
+/** A length of time a timer measures (> 0), and its words in error messages. */
+const duration = () => z.number().check(z.positive(), z.maximum(MAX_TIMER_MS));
+export const DURATION_ALLOWED = `a number of milliseconds > 0 (at most ${MAX_TIMER_MS})`;
+/** A wait that may be zero (>= 0), and its words in error messages. */
+const delay = () => z.number().check(z.minimum(0), z.maximum(MAX_TIMER_MS));
+export const DELAY_ALLOWED = `a number of milliseconds >= 0 (at most ${MAX_TIMER_MS})`;
+
 /** A `{ limit, interval }` rate limit (a stage's `rateLimit`, and `rateLimiter()`'s options). */
 export const rateLimitWindowSchema = z.strictObject({
   limit: z.int().check(z.minimum(1)),
-  interval: z.number().check(z.positive(), z.maximum(2_147_483_647)),
+  interval: duration(),
 });
-
-const milliseconds = () => z.number().check(z.minimum(0), z.maximum(2_147_483_647));
 
 /**
  * The object form of a stage's `retry` (the number form is `{ retries }`). Checked on its own
@@ -23,18 +30,18 @@ const milliseconds = () => z.number().check(z.minimum(0), z.maximum(2_147_483_64
  */
 export const retryOptionsSchema = z.strictObject({
   retries: z.int().check(z.minimum(0)),
-  minDelay: z.optional(milliseconds()),
-  maxDelay: z.optional(milliseconds()),
+  minDelay: z.optional(delay()),
+  maxDelay: z.optional(delay()),
   factor: z.optional(z.number().check(z.minimum(1), z.maximum(1_000))),
   jitter: z.optional(z.custom<"full" | "none">((value) => value === "full" || value === "none")),
-  maxRetryTime: z.optional(z.number().check(z.positive(), z.maximum(2_147_483_647))),
+  maxRetryTime: z.optional(duration()),
   shouldRetry: z.optional(z.custom<(error: unknown, attempt: number) => unknown>(isFunction)),
   delay: z.optional(z.custom<(error: unknown, attempt: number) => unknown>(isFunction)),
 });
 
 /** The options of `batch(size, options)`. */
 export const batchOptionsSchema = z.strictObject({
-  maxWait: z.optional(z.number().check(z.positive(), z.maximum(2_147_483_647))),
+  maxWait: z.optional(duration()),
 });
 
 /**
@@ -46,7 +53,7 @@ export const batchOptionsSchema = z.strictObject({
 export const stageOptionsSchema = z.strictObject({
   workers: z.optional(z.int().check(z.minimum(1))),
   maxsize: z.optional(z.int().check(z.minimum(0))),
-  timeout: z.optional(z.number().check(z.positive(), z.maximum(2_147_483_647))),
+  timeout: z.optional(duration()),
   onTimeout: z.optional(z.custom<(typeof TIMEOUT_POLICIES)[number]>((value) => TIMEOUT_POLICIES.includes(value as never))),
   name: z.optional(z.custom<string>((value) => typeof value === "string" && value.length > 0)),
   onStart: z.optional(z.custom<(info: HookInfo) => unknown>(isFunction)),

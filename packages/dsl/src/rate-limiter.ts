@@ -1,6 +1,6 @@
 import { RateLimiter } from "@sluice/core";
 import { checkObject, optionsError } from "./options-error.js";
-import { parseOptions, rateLimitWindowSchema } from "./options-schema.js";
+import { DURATION_ALLOWED, parseOptions, rateLimitWindowSchema } from "./options-schema.js";
 
 /**
  * Makes a {@link RateLimiter} to share between stages, pipelines and runs: together they
@@ -30,5 +30,5 @@ export function rateLimiter(options: { readonly limit: number; readonly interval
 
 const ALLOWED: Readonly<Record<string, string>> = {
   limit: "an integer >= 1",
-  interval: "a number of milliseconds > 0 (at most 2147483647)",
+  interval: DURATION_ALLOWED,
 };

@@ -1,12 +1,12 @@
 import type { RunOptions } from "@sluice/core";
 import { checkObject, optionsError } from "./options-error.js";
-import { parseOptions, runOptionsSchema } from "./options-schema.js";
+import { DURATION_ALLOWED, parseOptions, runOptionsSchema } from "./options-schema.js";
 
 const ALLOWED: Readonly<Record<keyof RunOptions, string>> = {
   signal: "an AbortSignal",
   maxErrors: "an integer >= 0",
   onProgress: "a function",
-  progressInterval: "a number of milliseconds > 0 (at most 2147483647)",
+  progressInterval: DURATION_ALLOWED,
 };
 
 /** The options every consumption gets when it is given none. */

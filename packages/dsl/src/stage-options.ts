@@ -13,7 +13,7 @@ import {
   type TimeoutPolicy,
 } from "@sluice/core";
 import { checkObject, optionsError } from "./options-error.js";
-import { parseOptions, retryOptionsSchema, stageOptionsSchema, type ParsedStageOptions } from "./options-schema.js";
+import { DELAY_ALLOWED, DURATION_ALLOWED, parseOptions, retryOptionsSchema, stageOptionsSchema, type ParsedStageOptions } from "./options-schema.js";
 import type { Context, EngineContext, HookInfo } from "./context.js";
 
 /**
@@ -168,30 +168,33 @@ export type StageMethod = StageKind;
 
 const NO_OPTIONS: ParsedStageOptions = Object.freeze({});
 
+/** What each field of `retry` allows. */
+const RETRY_ALLOWED: Readonly<Record<keyof RetryOptions, string>> = {
+  retries: "an integer >= 0",
+  minDelay: DELAY_ALLOWED,
+  maxDelay: DELAY_ALLOWED,
+  factor: "a number from 1 to 1000",
+  jitter: '"full" or "none"',
+  maxRetryTime: DURATION_ALLOWED,
+  shouldRetry: "a function",
+  delay: "a function",
+};
+
+/** `"a", "b"` for the messages of a list of named policies. */
+const quoted = (names: readonly string[]): string => names.map((name) => `"${name}"`).join(", ");
+
 /** What each option allows, in the words of the error messages. */
 const ALLOWED: Readonly<Record<keyof ParsedStageOptions, string>> = {
   workers: "an integer >= 1",
   maxsize: "an integer >= 0 (0 means unbounded)",
-  timeout: "a number of milliseconds > 0 (at most 2147483647)",
-  onTimeout: `one of ${TIMEOUT_POLICIES.map((policy) => `"${policy}"`).join(", ")}`,
+  timeout: DURATION_ALLOWED,
+  onTimeout: `one of ${quoted(TIMEOUT_POLICIES)}`,
   name: "a non-empty string",
   onStart: "a function",
   onDone: "a function",
   rateLimit: "{ limit: an integer >= 1, interval: milliseconds > 0 } or a RateLimiter",
-  onError: `one of ${ERROR_POLICIES.map((policy) => `"${policy}"`).join(", ")}, or a function`,
-  retry: "an integer >= 0 (the number of retries) or { retries, minDelay, maxDelay, factor, jitter, maxRetryTime, shouldRetry, delay }",
-};
-
-/** What each field of `retry` allows. */
-const RETRY_ALLOWED: Readonly<Record<keyof RetryOptions, string>> = {
-  retries: "an integer >= 0",
-  minDelay: "a number of milliseconds >= 0 (at most 2147483647)",
-  maxDelay: "a number of milliseconds >= 0 (at most 2147483647)",
-  factor: "a number from 1 to 1000",
-  jitter: '"full" or "none"',
-  maxRetryTime: "a number of milliseconds > 0 (at most 2147483647)",
-  shouldRetry: "a function",
-  delay: "a function",
+  onError: `one of ${quoted(ERROR_POLICIES)}, or a function`,
+  retry: `an integer >= 0 (the number of retries) or { ${Object.keys(RETRY_ALLOWED).join(", ")} }`,
 };
 
 /**
