@@ -29,8 +29,8 @@ export abstract class StageCounters {
   /** Elements taken but abandoned by the run's teardown. */
   cancelled = 0;
   /**
-   * New attempts of a failed call: bumped once per attempt after the first, where the retry is
-   * scheduled (docs/design.md §16); the element stays in flight meanwhile, so the identity
+   * New attempts of a failed call: bumped as each attempt after the first starts
+   * (docs/design.md §16); the element stays in flight between attempts, so the identity
    * above is unchanged.
    */
   retried = 0;
