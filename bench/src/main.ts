@@ -1,7 +1,7 @@
 /**
  * `pnpm bench [--smoke | --full] [--sweep | --busy] [--only A,B,...] [--systems name,...] [--solo] [--ix] [--gc-between-runs] [--out file]`
  *
- * Runs the scenarios of issue 4 in one process and prints markdown tables of ratios (medians
+ * Runs the scenarios (docs/benchmarks.md) in one process and prints markdown tables of ratios (medians
  * of interleaved rounds after warm-up, with the spread of the rounds). The default is the
  * quick mode (about a minute); `--full` is the real run; `--smoke` runs every scenario tiny so
  * CI can check the bench still works, without judging its numbers. `--sweep` runs the
@@ -249,7 +249,7 @@ async function main(): Promise<void> {
     if (args.mode.name === "smoke") {
       emit("Smoke mode: every scenario ran at about 1% of its size to check the bench still works; its numbers are not judged.");
     } else if (outcomes.length > 0) {
-      emit(["### targets (issue 4)", "", formatTargetsWithUnits(outcomes)].join("\n"));
+      emit(["### targets", "", formatTargetsWithUnits(outcomes)].join("\n"));
     }
   }
   emit(`Finished in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
