@@ -5,7 +5,7 @@ import { END, Item, VALUE } from "./item.js";
 import { Run, type RunPart } from "./run.js";
 import { Claim } from "./settlement.js";
 import { anchorShape } from "./shape-anchors.js";
-import { StageCounters } from "./stage-counters.js";
+import type { StageCounters } from "./stage-counters.js";
 
 const NO_VALUES: readonly unknown[] = Object.freeze([]);
 
@@ -17,7 +17,7 @@ const NO_VALUES: readonly unknown[] = Object.freeze([]);
  * `[k]` (behind a concat, with its prefix): ordering restarts here, so the markers of the
  * input are not needed and not forwarded (docs/design.md §8).
  */
-export class BatchStage extends StageCounters implements Receiver, Producer, RunPart {
+export class BatchStage implements Receiver, Producer, RunPart, StageCounters {
   readonly name = "batch";
   out!: Receiver;
   upstream!: Producer;
@@ -47,7 +47,6 @@ export class BatchStage extends StageCounters implements Receiver, Producer, Run
   #onTimerFn: (() => void) | null = null;
 
   constructor(run: Run, node: BatchNode, markers: boolean) {
-    super();
     this.#run = run;
     this.#size = node.size;
     this.#maxWait = node.maxWait;
@@ -121,7 +120,17 @@ export class BatchStage extends StageCounters implements Receiver, Producer, Run
     this.#run.partDone();
   }
 
-  // ---- StageCounters -----------------------------------------------------------------
+  // ---- StageCounters: declared here, not inherited (docs/design.md §18) ----------------
+
+  taken = 0;
+  done = 0;
+  emitted = 0;
+  dropped = 0;
+  skipped = 0;
+  failed = 0;
+  cancelled = 0;
+  retried = 0;
+  timedOut = 0;
 
   get statsKind(): "batch" {
     return "batch";

@@ -1,7 +1,7 @@
 import type { RunStats, RunState, SourceStats } from "../run-stats.js";
 import type { Run } from "./run.js";
 import { anchorShape } from "./shape-anchors.js";
-import type { StageCounters } from "./stage-counters.js";
+import { snapshotOf, type StageCounters } from "./stage-counters.js";
 
 /** The interval between two `onProgress` calls when `progressInterval` is not given. */
 export const DEFAULT_PROGRESS_INTERVAL = 200;
@@ -84,7 +84,7 @@ export class Progress {
   snapshot(final: boolean): RunStats {
     const run = this.#run;
     const state: RunState = run.closing ? (this.#aborted() ? "aborted" : "failed") : final ? "done" : "running";
-    const stages = this.#stages.map((stage) => stage.snapshot());
+    const stages = this.#stages.map(snapshotOf);
     return Object.freeze({
       elapsedMs: performance.now() - this.#startedAt,
       state,

@@ -14,7 +14,7 @@ import { readableKind, type ReadableKind } from "./iterable-reader.js";
 import { Run, type RunPart } from "./run.js";
 import { settleDone, settleFailed } from "./settlement.js";
 import { anchorShape } from "./shape-anchors.js";
-import { StageCounters } from "./stage-counters.js";
+import type { StageCounters } from "./stage-counters.js";
 import { StageHooks, type HookedStage } from "./stage-hooks.js";
 import { CallContext, type CallOwner } from "./stage-info.js";
 import { isPromiseLike, nativeThen, whenSettled } from "./thenable.js";
@@ -27,9 +27,9 @@ type Fn = (value: unknown, ctx: unknown) => unknown;
  * most `maxsize`; a sync result is handled inline, a promise with one `then` on prebound
  * callbacks. A slot stays busy until its output is accepted downstream, so a stalled
  * consumer stops this stage (backpressure) instead of growing a buffer (docs/design.md §5, §6).
- * Its stats counters (inherited) are bumped where `#busy` goes up or down (docs/design.md §18).
+ * Its stats counters are bumped where `#busy` goes up or down (docs/design.md §18).
  */
-export class WorkerStage extends StageCounters implements Receiver, Producer, RunPart, CallOwner, HookedStage, RateWaiter, OutcomeStage {
+export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, HookedStage, RateWaiter, OutcomeStage, StageCounters {
   /** Where this stage's outputs go. */
   out!: Receiver;
   /** What to resume when the input queue has room again. */
@@ -76,7 +76,6 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
   #liveControllers: Set<AbortController> | null = null;
 
   constructor(run: Run, node: StageNode, markers: boolean) {
-    super();
     const settings = node.settings;
     this.run = run;
     this.name = settings.name;
@@ -557,7 +556,17 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
     this.#pump();
   }
 
-  // ---- StageCounters (docs/design.md §18) --------------------------------------------
+  // ---- StageCounters: declared here, not inherited (docs/design.md §18) ----------------
+
+  taken = 0;
+  done = 0;
+  emitted = 0;
+  dropped = 0;
+  skipped = 0;
+  failed = 0;
+  cancelled = 0;
+  retried = 0;
+  timedOut = 0;
 
   get statsKind(): StageKind {
     return this.#kind;
@@ -572,7 +581,6 @@ export class WorkerStage extends StageCounters implements Receiver, Producer, Ru
     return this.#busy;
   }
 
-  /** An element's call failed (its slot just freed): its own failure, unless the run was already closing. */
   // ---- slots -------------------------------------------------------------------------
 
   #takeSlot(item: Item): CallSlot {
