@@ -14,9 +14,8 @@ import {
 import { NO_RUN_OPTIONS, checkRunOptions } from "./run-options.js";
 import { resolveBatch, type BatchOptions } from "./batch-options.js";
 import { Graph, registerGraphReader } from "./graph.js";
-import { resolveStage, type HookContext, type StageFn, type StageMethod, type StageOptions } from "./stage-options.js";
+import { resolveStage, type HookContext, type StageFn, type StageGuard, type StageMethod, type StageOptions } from "./stage-options.js";
 import { validatorOf, type SchemaOutput, type StandardSchema } from "./standard-schema.js";
-import type { Context } from "./context.js";
 import type { Operator } from "./operator.js";
 
 /**
@@ -98,7 +97,7 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
    * ```
    */
   filter<S extends T, C extends HookContext = {}>(
-    f: (value: T, ctx: Context<C>) => value is S,
+    f: StageGuard<T, S, C>,
     options?: StageOptions<C>,
   ): Pipeline<S>;
   filter<C extends HookContext = {}>(f: StageFn<T, unknown, C>, options?: StageOptions<C>): Pipeline<T>;
