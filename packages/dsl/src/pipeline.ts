@@ -45,16 +45,18 @@ const identity = (value: unknown): unknown => value;
  * An immutable, lazy description of a concurrent pipeline whose elements have type `T`.
  * Every method returns a new pipeline; nothing runs until the pipeline is consumed
  * (`await`, `for await`, `toArray`, `run`, `iterate`), and each consumption is an
- * independent run of the whole graph.
+ * independent run of the whole graph. A source that can be read only once (a generator
+ * object, any iterator, a stream) fails every run after the first with a `TypeError`: give
+ * `pipe` a function that makes it, called at the start of each run.
  *
  * @example
  * ```ts
- * const stage = pipe(range(10))
+ * const stage = pipe(() => range(10)) // a factory: each run gets a fresh generator
  *   .map(slowAdd1, { workers: 3, maxsize: 4 })
  *   .filter(slowGt3, { workers: 2 });
  *
  * const data = await stage; // e.g. [5, 6, 9, 4, 8, 10, 7]
- * for await (const x of stage) console.log(x);
+ * for await (const x of stage) console.log(x); // a second run, over a second generator
  * ```
  */
 export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
