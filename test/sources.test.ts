@@ -135,6 +135,85 @@ describe("source kinds", () => {
   });
 });
 
+describe("one-shot sources", () => {
+  const reused = /earlier run already read.*pipe\(\(\) => /;
+
+  it("a second run over a generator object fails with a TypeError that suggests a factory", async () => {
+    const p = pipe(range(3)).map((x) => x * 2);
+    expect(await p).toEqual([0, 2, 4]);
+    const second = p.toArray();
+    await expect(second).rejects.toThrow(TypeError);
+    await expect(second).rejects.toThrow(reused);
+    await expect(p.toArray()).rejects.toThrow(/^the source is an iterator/);
+  });
+
+  it("every way of consuming fails the same way: await, run(), for await, toResult()", async () => {
+    const p = pipe(range(2));
+    await p.run();
+    await expect(Promise.resolve(p)).rejects.toThrow(reused);
+    await expect(p.run()).rejects.toThrow(reused);
+    await expect(p.toResult()).rejects.toThrow(reused);
+    const seen: number[] = [];
+    await expect(
+      (async () => {
+        for await (const x of p) seen.push(x);
+      })(),
+    ).rejects.toThrow(reused);
+    expect(seen).toEqual([]);
+  });
+
+  it("a run that stopped early still used the iterator up: the next run fails", async () => {
+    const p = pipe(range(10));
+    for await (const x of p) if (x === 1) break;
+    await expect(p.toArray()).rejects.toThrow(reused);
+  });
+
+  it("a second run while the first is still reading fails, and the first gets every element", async () => {
+    const p = pipe(asyncLetters());
+    const first = p.toArray();
+    await expect(p.toArray()).rejects.toThrow(reused);
+    expect(await first).toEqual(["a", "b", "c"]);
+  });
+
+  it("another pipeline over the same iterator fails too, since the iterator is used up", async () => {
+    const letters = asyncLetters();
+    expect(await pipe(letters)).toEqual(["a", "b", "c"]);
+    await expect(pipe(letters).map((x) => x.toUpperCase()).toArray()).rejects.toThrow(reused);
+  });
+
+  it("an iterator from a factory or a promise is checked too", async () => {
+    const numbers = range(2);
+    const fromFactory = pipe(() => numbers);
+    expect(await fromFactory).toEqual([0, 1]);
+    await expect(fromFactory.toArray()).rejects.toThrow(reused);
+    const fromPromise = pipe(Promise.resolve(range(2)));
+    expect(await fromPromise).toEqual([0, 1]);
+    await expect(fromPromise.toArray()).rejects.toThrow(reused);
+  });
+
+  it("a ReadableStream and a Node Readable fail on their second run, naming what they are", async () => {
+    const web = pipe(webStream([1]));
+    expect(await web).toEqual([1]);
+    await expect(web.toArray()).rejects.toThrow(/^the source is a ReadableStream that an earlier run already read/);
+    const node = pipe<number>(Readable.from([1]));
+    expect(await node).toEqual([1]);
+    await expect(node.toArray()).rejects.toThrow(/^the source is a Node\.js Readable stream that an earlier run already read/);
+  });
+
+  it("arrays, Sets and iterables that make a new iterator each time run again and again", async () => {
+    const iterable: Iterable<number> = {
+      *[Symbol.iterator]() {
+        yield* [7, 8];
+      },
+    };
+    for (const source of [[7, 8], new Set([7, 8]), iterable]) {
+      const p = pipe(source);
+      expect(await p).toEqual([7, 8]);
+      expect(await p).toEqual([7, 8]);
+    }
+  });
+});
+
 describe("bad sources", () => {
   const bad: ReadonlyArray<readonly [string, unknown]> = [
     ["a number", 42],

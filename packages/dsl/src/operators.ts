@@ -1,8 +1,7 @@
-import type { Context } from "./context.js";
 import type { Operator } from "./operator.js";
 import { resolveBatch, type BatchOptions } from "./batch-options.js";
 import type { FlatMapResult, Pipeline } from "./pipeline.js";
-import { resolveStage, type HookContext, type StageFn, type StageOptions } from "./stage-options.js";
+import { resolveStage, type HookContext, type StageFn, type StageGuard, type StageOptions } from "./stage-options.js";
 
 // Operators validate eagerly, so a bad option throws where the operator is written.
 
@@ -36,7 +35,7 @@ export function map<T, U, C extends HookContext = {}>(
  * ```
  */
 export function filter<T, S extends T, C extends HookContext = {}>(
-  f: (value: T, ctx: Context<C>) => value is S,
+  f: StageGuard<T, S, C>,
   options?: StageOptions<C>,
 ): Operator<T, S>;
 export function filter<T, C extends HookContext = {}>(

@@ -14,9 +14,8 @@ import {
 import { NO_RUN_OPTIONS, checkRunOptions } from "./run-options.js";
 import { resolveBatch, type BatchOptions } from "./batch-options.js";
 import { Graph, registerGraphReader } from "./graph.js";
-import { resolveStage, type HookContext, type StageFn, type StageMethod, type StageOptions } from "./stage-options.js";
+import { resolveStage, type HookContext, type StageFn, type StageGuard, type StageMethod, type StageOptions } from "./stage-options.js";
 import { validatorOf, type SchemaOutput, type StandardSchema } from "./standard-schema.js";
-import type { Context } from "./context.js";
 import type { Operator } from "./operator.js";
 
 /**
@@ -46,16 +45,18 @@ const identity = (value: unknown): unknown => value;
  * An immutable, lazy description of a concurrent pipeline whose elements have type `T`.
  * Every method returns a new pipeline; nothing runs until the pipeline is consumed
  * (`await`, `for await`, `toArray`, `run`, `iterate`), and each consumption is an
- * independent run of the whole graph.
+ * independent run of the whole graph. A source that can be read only once (a generator
+ * object, any iterator, a stream) fails every run after the first with a `TypeError`: give
+ * `pipe` a function that makes it, called at the start of each run.
  *
  * @example
  * ```ts
- * const stage = pipe(range(10))
+ * const stage = pipe(() => range(10)) // a factory: each run gets a fresh generator
  *   .map(slowAdd1, { workers: 3, maxsize: 4 })
  *   .filter(slowGt3, { workers: 2 });
  *
  * const data = await stage; // e.g. [5, 6, 9, 4, 8, 10, 7]
- * for await (const x of stage) console.log(x);
+ * for await (const x of stage) console.log(x); // a second run, over a second generator
  * ```
  */
 export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
@@ -98,7 +99,7 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
    * ```
    */
   filter<S extends T, C extends HookContext = {}>(
-    f: (value: T, ctx: Context<C>) => value is S,
+    f: StageGuard<T, S, C>,
     options?: StageOptions<C>,
   ): Pipeline<S>;
   filter<C extends HookContext = {}>(f: StageFn<T, unknown, C>, options?: StageOptions<C>): Pipeline<T>;

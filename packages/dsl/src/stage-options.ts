@@ -145,16 +145,39 @@ export interface RetryOptions {
   readonly delay?: (error: unknown, attempt: number) => number | undefined | PromiseLike<number | undefined>;
 }
 
+// NoInfer: were C inferred from f too, `(id, signal?: AbortSignal)` would infer C = AbortSignal and compile.
 /**
- * The function a stage calls: `(element, ctx)`, sync or async.
+ * The function a stage calls: `(element, ctx)`, sync or async. Its second parameter must
+ * accept the stage's `ctx` ({@link Context}`<C>`, `C` being what `onStart` returns): it may
+ * be left out, inferred, or typed wider (`object`, `unknown`, `EngineContext`), but a
+ * function expecting something else there, such as `(id: string, signal?: AbortSignal)`, is
+ * a type error rather than a call with the wrong argument at run time. `C` is taken from
+ * `onStart` alone, never from `f`.
  *
  * @example
  * ```ts
  * const parse: StageFn<string, number, {}> = (text) => Number.parseInt(text, 10);
  * await pipe(["1", "2"]).map(parse); // [1, 2] in some order
+ *
+ * declare function fetchUser(id: string, signal?: AbortSignal): Promise<User>;
+ * // @ts-expect-error: ctx is not an AbortSignal
+ * pipe(ids).map(fetchUser);
+ * pipe(ids).map((id, { signal }) => fetchUser(id, signal)); // pass ctx.signal instead
  * ```
  */
-export type StageFn<T, R, C extends HookContext> = (value: T, ctx: Context<C>) => R;
+export type StageFn<T, R, C extends HookContext> = (value: T, ctx: Context<NoInfer<C>>) => R;
+
+/**
+ * A type guard a `filter` stage calls: `(element, ctx) => element is S`, narrowing the
+ * pipeline to `S`. Its second parameter follows the rule of {@link StageFn}.
+ *
+ * @example
+ * ```ts
+ * const isNumber: StageGuard<unknown, number, {}> = (x): x is number => typeof x === "number";
+ * await pipe([1, "a", 2]).filter(isNumber); // number[]: [1, 2] in some order
+ * ```
+ */
+export type StageGuard<T, S extends T, C extends HookContext> = (value: T, ctx: Context<NoInfer<C>>) => value is S;
 
 /**
  * The methods that take stage options, for error messages.

@@ -82,9 +82,11 @@ export class IterableReader {
 
   /**
    * Opens `value` of the given kind and starts reading. `label` names the iterable in the
-   * error for an iterator method that does not return an iterator.
+   * error for an iterator method that does not return an iterator. Returns whether that
+   * method returned `value` itself: then `value` is an iterator, which only one read may use.
    */
-  open(value: unknown, kind: ReadableKind, label: string): void {
+  open(value: unknown, kind: ReadableKind, label: string): boolean {
+    let selfIterating = false;
     if (kind === "array") {
       this.#array = value as ArrayLike<unknown>;
     } else {
@@ -95,13 +97,15 @@ export class IterableReader {
           throw new TypeError(`${label} has an iterator method that returned ${describeValue(iterator)}, not an iterator`);
         }
         this.#iterator = iterator as AnyIterator;
+        selfIterating = iterator === value;
       } catch (error) {
         this.#fail(error);
-        return;
+        return false;
       }
       this.#async = kind === "async";
     }
     this.#read();
+    return selfIterating;
   }
 
   /** Reads an already opened iterator (for sources that are not iterables, such as a stream reader). */

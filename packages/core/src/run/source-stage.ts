@@ -3,6 +3,7 @@ import { createSourceNode, type SourceNode } from "../nodes/source-node.js";
 import type { Producer, Receiver } from "./flow.js";
 import { END, Item, VALUE } from "./item.js";
 import { IterableReader, readableKind, type ReaderHost } from "./iterable-reader.js";
+import { reopenedSourceError, rememberOpened } from "./one-shot-sources.js";
 import { Run, type RunPart } from "./run.js";
 import { sizeOf, type CountedSource } from "./progress.js";
 import { Ledger } from "./settlement.js";
@@ -117,10 +118,15 @@ export class SourceStage implements Producer, RunPart, ReaderHost, CountedSource
   // ---- opening -----------------------------------------------------------------------
 
   #open(source: unknown): void {
+    const reopened = reopenedSourceError(source);
+    if (reopened !== undefined) {
+      this.#run.fail(reopened);
+      return;
+    }
     this.#opened = source;
     const kind = readableKind(source);
     if (kind !== undefined) {
-      this.#reader.open(source, kind, "the source");
+      rememberOpened(source, this.#reader.open(source, kind, "the source"));
     } else if (source != null && typeof (source as ReadableStream<unknown>).getReader === "function") {
       let iterator: AsyncIterator<unknown>;
       try {
@@ -129,6 +135,7 @@ export class SourceStage implements Producer, RunPart, ReaderHost, CountedSource
         this.#run.fail(error);
         return;
       }
+      rememberOpened(source, false);
       this.#reader.openIterator(iterator);
     } else {
       this.#run.fail(
