@@ -1,0 +1,2 @@
+// Stand-in: the base URL of an HTTP API.
+declare const api: string;

@@ -1,0 +1,2 @@
+// Stand-in: lines of text, one JSON record each.
+declare const lines: AsyncIterable<string>;

@@ -1,0 +1,2 @@
+// Stand-in: writes one result somewhere durable.
+declare function store(item: unknown): Promise<void>;

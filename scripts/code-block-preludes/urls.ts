@@ -1,0 +1,2 @@
+// Stand-in: the URLs a block fetches.
+declare const urls: string[];
