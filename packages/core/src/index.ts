@@ -31,4 +31,4 @@ export { STAGE_KINDS, createStageNode, isStageNode, type StageKind, type StageNo
 export { collect, collectResult, iterate, type RunOptions, type RunResult } from "./run-graph.js";
 export type { RunState, RunStats, SourceStats, StageStats } from "./run-stats.js";
 export { CallContext, StageInfo } from "./run/stage-info.js";
-export type { Settle, SourceOutcome } from "./run/settlement.js";
+export type { Settle, SourceOutcome } from "./nodes/source-outcome.js";

@@ -6,7 +6,7 @@ import { IterableReader, readableKind, type ReaderHost } from "./iterable-reader
 import { Run, type RunPart } from "./run.js";
 import { sizeOf, type CountedSource } from "./progress.js";
 import { Ledger } from "./settlement.js";
-import { anchorShape } from "./shape-anchors.js";
+import { anchorShape } from "../shape-anchors.js";
 import { isPromiseLike, whenSettled } from "./thenable.js";
 
 /**

@@ -13,7 +13,7 @@ import { DROP, END, Item, VALUE, pathOf } from "./item.js";
 import { readableKind, type ReadableKind } from "./iterable-reader.js";
 import { Run, type RunPart } from "./run.js";
 import { settleDone, settleFailed } from "./settlement.js";
-import { anchorShape } from "./shape-anchors.js";
+import { anchorShape } from "../shape-anchors.js";
 import type { StageCounters } from "./stage-counters.js";
 import { StageHooks, type HookedStage } from "./stage-hooks.js";
 import { CallContext, type CallOwner } from "./stage-info.js";
