@@ -384,9 +384,14 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
           this.#drop(item);
         }
         return;
-      default:
+      case "each":
+      case "flatMap": // never here (its result is an expansion), listed for exhaustiveness
         this.done++;
         this.#drop(item);
+        return;
+      default:
+        // Exhaustive: a new stage kind fails to compile until it is handled above.
+        this.#kind satisfies never;
     }
   }
 
