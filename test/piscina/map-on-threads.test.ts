@@ -79,7 +79,7 @@ describe("mapOnThreads: failures leave no thread behind", () => {
       .toArray()
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ThreadError);
-    expect((error as ThreadError).message).toBe('parse: ParseError: bad record "!b" (in a worker thread; element index [1])');
+    expect((error as ThreadError).message).toBe('parse: ParseError: bad record "!b" (in a worker thread; element [1])');
     expect(threadCounts().live).toBe(before.live);
   });
 
@@ -91,7 +91,7 @@ describe("mapOnThreads: failures leave no thread behind", () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ThreadError);
     expect((error as ThreadError).crashed).toBe(true);
-    expect((error as ThreadError).message).toMatch(/^map#1: the worker thread stopped while running a call \(Error: worker exited with code: [07]; element index \[[01]\]\)$/);
+    expect((error as ThreadError).message).toMatch(/^map#1: the worker thread stopped while running a call \(Error: worker exited with code: [07]; element \[[01]\]\)$/);
     expect(threadCounts().live).toBe(before.live);
   });
 
@@ -170,7 +170,7 @@ describe("mapOnThreads: element outcomes (onError, retry)", () => {
     expect(errors[0]).toBeInstanceOf(ElementError);
     expect(errors[0]!.attempts).toBe(3);
     expect(errors[0]!.error).toBeInstanceOf(ThreadError);
-    expect((errors[0]!.error as ThreadError).message).toBe("map#1: Error: attempt 3 failed (in a worker thread; element index [1])");
+    expect((errors[0]!.error as ThreadError).message).toBe("map#1: Error: attempt 3 failed (in a worker thread; element [1])");
     expect(threadCounts().live).toBe(before.live);
   });
 });

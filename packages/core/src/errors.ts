@@ -47,7 +47,7 @@ export class TimeoutError extends Error {
 
   /** Creates the error for a call of `stage` that ran past `timeout` ms on element `index`. */
   constructor(stage: string, timeout: number, index: readonly number[]) {
-    super(`${stage}: a call of f timed out after ${timeout} ms (element index [${index.join(", ")}])`);
+    super(`${stage}: a call of f timed out after ${timeout} ms (element [${index.join(", ")}])`);
     this.stage = stage;
     this.timeout = timeout;
     this.index = index;
