@@ -18,9 +18,15 @@ export { createOrderedNode, isOrderedNode, type OrderedNode } from "./nodes/orde
 export { createSourceNode, isSourceLike, isSourceNode, type SourceNode } from "./nodes/source-node.js";
 export {
   ERROR_POLICIES,
+  JITTER_MODES,
   TIMEOUT_POLICIES,
   defaultMaxsize,
+  maxRetryFactor,
+  maxTimerDelay,
+  retryDefaults,
+  stageDefaults,
   type ErrorPolicy,
+  type JitterMode,
   type RetrySettings,
   type RateLimitWindow,
   type StageFunction,

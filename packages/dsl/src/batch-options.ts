@@ -12,7 +12,10 @@ import { DURATION_ALLOWED, batchOptionsSchema, parseOptions } from "./options-sc
  * ```
  */
 export interface BatchOptions {
-  /** Milliseconds a batch may wait for more elements after its first arrived (> 0). Default: no limit. */
+  /**
+   * Milliseconds a batch may wait for more elements after its first arrived (> 0, at most `maxTimerDelay`).
+   * @default undefined: no limit
+   */
   readonly maxWait?: number;
 }
 

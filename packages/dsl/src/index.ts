@@ -24,6 +24,7 @@ export {
   ValidationError,
   defaultMaxsize,
   type ErrorPolicy,
+  type JitterMode,
   type RateLimitWindow,
   type RateWaiter,
   type RunOptions,

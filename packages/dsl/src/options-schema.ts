@@ -3,20 +3,28 @@
  * a browser bundle takes only the checks used here). Internal: no public declaration
  * refers to this module, so consumers' type checks never load zod's declarations.
  */
-import { ERROR_POLICIES, RateLimiter, TIMEOUT_POLICIES, type ErrorPolicy, type RunStats } from "@sluice/core";
+import {
+  ERROR_POLICIES,
+  JITTER_MODES,
+  RateLimiter,
+  TIMEOUT_POLICIES,
+  maxRetryFactor,
+  maxTimerDelay,
+  type ErrorPolicy,
+  type JitterMode,
+  type RunStats,
+} from "@sluice/core";
 import * as z from "zod/mini";
 import type { HookInfo } from "./context.js";
 
 const isFunction = (value: unknown): value is (...args: never[]) => unknown => typeof value === "function";
 
-/** The longest wait a timer honours, in ms. */
-const MAX_TIMER_MS = 2_147_483_647;
 /** A length of time a timer measures (> 0), and its words in error messages. */
-const duration = () => z.number().check(z.positive(), z.maximum(MAX_TIMER_MS));
-export const DURATION_ALLOWED = `a number of milliseconds > 0 (at most ${MAX_TIMER_MS})`;
+const duration = () => z.number().check(z.positive(), z.maximum(maxTimerDelay));
+export const DURATION_ALLOWED = `a number of milliseconds > 0 (at most ${maxTimerDelay})`;
 /** A wait that may be zero (>= 0), and its words in error messages. */
-const delay = () => z.number().check(z.minimum(0), z.maximum(MAX_TIMER_MS));
-export const DELAY_ALLOWED = `a number of milliseconds >= 0 (at most ${MAX_TIMER_MS})`;
+const delay = () => z.number().check(z.minimum(0), z.maximum(maxTimerDelay));
+export const DELAY_ALLOWED = `a number of milliseconds >= 0 (at most ${maxTimerDelay})`;
 
 /** A `{ limit, interval }` rate limit (a stage's `rateLimit`, and `rateLimiter()`'s options). */
 export const rateLimitWindowSchema = z.strictObject({
@@ -32,8 +40,8 @@ export const retryOptionsSchema = z.strictObject({
   retries: z.int().check(z.minimum(0)),
   minDelay: z.optional(delay()),
   maxDelay: z.optional(delay()),
-  factor: z.optional(z.number().check(z.minimum(1), z.maximum(1_000))),
-  jitter: z.optional(z.custom<"full" | "none">((value) => value === "full" || value === "none")),
+  factor: z.optional(z.number().check(z.minimum(1), z.maximum(maxRetryFactor))),
+  jitter: z.optional(z.custom<JitterMode>((value) => JITTER_MODES.includes(value as never))),
   maxRetryTime: z.optional(duration()),
   shouldRetry: z.optional(z.custom<(error: unknown, attempt: number) => unknown>(isFunction)),
   delay: z.optional(z.custom<(error: unknown, attempt: number) => unknown>(isFunction)),

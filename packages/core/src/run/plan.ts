@@ -1,6 +1,6 @@
 import { inputsOf, visitNode, visitorOf, type Node, type NodeVisitor } from "../nodes/node.js";
 import type { StageNode } from "../nodes/stage-node.js";
-import { defaultMaxsize } from "../nodes/stage-settings.js";
+import { defaultMaxsize, stageDefaults } from "../nodes/stage-settings.js";
 import { BatchStage } from "./batch-stage.js";
 import { ConcatStage } from "./concat-stage.js";
 import { FanOut, FanOutBranch } from "./fan-out.js";
@@ -82,8 +82,8 @@ const CAPACITY: NodeVisitor<number> = {
   each: (node) => node.settings.maxsize,
   // One batch waiting for the consumer, the "one batch downstream" of docs/behaviour.md §4.
   batch: () => 1,
-  source: () => defaultMaxsize(1),
-  concat: () => defaultMaxsize(1),
+  source: () => defaultMaxsize(stageDefaults.workers),
+  concat: () => defaultMaxsize(stageDefaults.workers),
 };
 
 class Builder {
