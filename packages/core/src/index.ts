@@ -11,7 +11,17 @@ export { createBatchNode, isBatchNode, type BatchNode } from "./nodes/batch-node
 export { RESERVED_CONTEXT_KEYS, type EngineContext, type HookInfo } from "./context.js";
 export { describeValue } from "./describe-value.js";
 export { RateLimiter, type RateWaiter } from "./rate-limiter.js";
-export { ElementError, ElementErrors, OptionsError, TimeoutError, ValidationError, type ValidationIssue, type ValidationPathSegment } from "./errors.js";
+export {
+  ElementError,
+  ElementErrors,
+  OptionsError,
+  TimeoutError,
+  ValidationError,
+  type OptionsErrorOptions,
+  type OptionsIssue,
+  type ValidationIssue,
+  type ValidationPathSegment,
+} from "./errors.js";
 export { createConcatNode, isConcatNode, type ConcatNode } from "./nodes/concat-node.js";
 export { inputsOf, type Node } from "./nodes/node.js";
 export { createOrderedNode, isOrderedNode, type OrderedNode } from "./nodes/ordered-node.js";

@@ -5,7 +5,6 @@ import {
   RateLimiter,
   TIMEOUT_POLICIES,
   defaultMaxsize,
-  describeValue,
   maxRetryFactor,
   retryDefaults,
   stageDefaults,
@@ -241,7 +240,7 @@ const ALLOWED: Readonly<Record<keyof ParsedStageOptions, string>> = {
  */
 export function resolveStage(method: StageMethod | "parse", f: unknown, options: unknown, stageNumber: number): StageSettings {
   if (typeof f !== "function") {
-    throw new OptionsError(`${method}(): f must be a function (received ${describeValue(f)})`);
+    throw OptionsError.invalid(method, ["f"], "a function", f);
   }
   if (options === undefined) return settings(`${method}#${stageNumber}`, NO_OPTIONS);
   const parsed = parseOptions(stageOptionsSchema, checkObject(method, options));
@@ -250,10 +249,7 @@ export function resolveStage(method: StageMethod | "parse", f: unknown, options:
   if (typeof retry === "object") {
     const fields = retry as Record<string, unknown>;
     const checked = parseOptions(retryOptionsSchema, fields);
-    if (!checked.success) throw optionsError(method, fields, checked.issue, RETRY_ALLOWED, "options.retry");
-    if (fields.retries === undefined) {
-      throw new OptionsError(`${method}(): options.retry.retries must be ${RETRY_ALLOWED.retries} (received undefined)`);
-    }
+    if (!checked.success) throw optionsError(method, fields, checked.issue, RETRY_ALLOWED, ["options", "retry"]);
   }
   return settings(parsed.data.name ?? `${method}#${stageNumber}`, parsed.data);
 }
