@@ -246,8 +246,27 @@ describe("onThreads: bad arguments", () => {
     [() => onThreads(pool, { name: "" }), 'onThreads(): options.name must be a non-empty string (received "")'],
     [() => onThreads(pool, { transfer: [] as never }), "onThreads(): options.transfer must be a function returning what to move (received an array)"],
     [() => onThreads(pool, { workers: 2 } as never), "onThreads(): options.workers is not an option (options are: name, transfer)"],
+    [() => onThreads(pool, { transfer: 1 as never }), "onThreads(): options.transfer must be a function returning what to move (received 1)"],
   ])("%# throws an OptionsError naming what is wrong", (call, message) => {
     expect(call).toThrow(OptionsError);
     expect(call).toThrow(message);
+  });
+
+  it("gives the facts as fields too", () => {
+    let error: unknown;
+    try {
+      onThreads(pool, { workers: 2 } as never);
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect((error as OptionsError).method).toBe("onThreads");
+    expect((error as OptionsError).issues).toEqual([
+      {
+        path: ["options", "workers"],
+        expected: "absent (options are: name, transfer)",
+        received: 2,
+        message: "options.workers is not an option (options are: name, transfer)",
+      },
+    ]);
   });
 });

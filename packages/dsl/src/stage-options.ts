@@ -239,19 +239,80 @@ const ALLOWED: Readonly<Record<keyof ParsedStageOptions, string>> = {
  * what is allowed.
  */
 export function resolveStage(method: StageMethod | "parse", f: unknown, options: unknown, stageNumber: number): StageSettings {
-  if (typeof f !== "function") {
-    throw OptionsError.invalid(method, ["f"], "a function", f);
-  }
+  if (typeof f !== "function") throw OptionsError.invalid(method, ["f"], "a function", f);
   if (options === undefined) return settings(`${method}#${stageNumber}`, NO_OPTIONS);
-  const parsed = parseOptions(stageOptionsSchema, checkObject(method, options));
-  if (!parsed.success) throw optionsError(method, options as Record<string, unknown>, parsed.issue, ALLOWED);
+  const parsed = parseStageOptions(method, checkObject(method, options), ALLOWED);
+  return settings(parsed.name ?? `${method}#${stageNumber}`, parsed);
+}
+
+/**
+ * Validates a stage's options as `map`, `filter`, `flatMap` and `each` do, under the name of
+ * `method`, and returns them complete, every default filled in (`name` is `options.name`, or
+ * `method`). For a function of another package that builds a stage and takes the stage's
+ * options among its own, so that its users get the same checks and messages
+ * (`mapOnThreads(): options.workers must be an integer >= 1 (received 0)`) and it reads the
+ * defaults instead of writing them again. Throws an {@link OptionsError}.
+ *
+ * @param method - the function whose options these are, named in errors
+ * @param options - its options object
+ * @param keys - `own`: the function's own options, which it checks itself (skipped here, and
+ *   listed when a key is not an option); `without`: stage options the function does not take
+ * @example
+ * ```ts
+ * export function mapOnPool<T, U>(f: (x: T) => U, options: StageOptions & { pool?: Pool } = {}): Operator<T, U> {
+ *   const settings = resolveStageOptions("mapOnPool", options, { own: ["pool"], without: ["onStart", "onDone"] });
+ *   const pool = options.pool ?? new Pool({ size: settings.workers });
+ *   const { pool: _, ...stageOptions } = options;
+ *   return map((x: T) => pool.run(() => f(x)), stageOptions);
+ * }
+ * ```
+ */
+export function resolveStageOptions(method: string, options: unknown, keys: StageOptionKeys = {}): StageSettings {
+  const given = checkObject(method, options) as Record<string, unknown>;
+  const own = keys.own ?? [];
+  const without = keys.without ?? [];
+  const allowed: Record<string, string> = {};
+  for (const key of Object.keys(ALLOWED) as (keyof ParsedStageOptions)[]) if (!without.includes(key)) allowed[key] = ALLOWED[key];
+  for (const key of own) allowed[key] = ""; // listed in messages only: the caller checks them
+  for (const key of without) {
+    if (Object.prototype.hasOwnProperty.call(given, key)) throw OptionsError.notAnOption(method, ["options", key], Object.keys(allowed), given[key]);
+  }
+  let stage: Record<string, unknown> = given;
+  if (own.some((key) => Object.prototype.hasOwnProperty.call(given, key))) {
+    stage = { ...given };
+    for (const key of own) delete stage[key];
+  }
+  const parsed = parseStageOptions(method, stage, allowed);
+  return settings(parsed.name ?? method, parsed);
+}
+
+/**
+ * Which keys of an options object {@link resolveStageOptions} checks: all the stage's options,
+ * except those in `without`, and none of those in `own`.
+ *
+ * @example
+ * ```ts
+ * const keys: StageOptionKeys = { own: ["threads", "pool", "transfer"], without: ["onStart", "onDone"] };
+ * ```
+ */
+export interface StageOptionKeys {
+  /** The caller's own options: checked by the caller, skipped here, listed in the "options are" of an unknown key. */
+  readonly own?: readonly string[];
+  /** Stage options the caller does not take: given, they are not an option. */
+  readonly without?: readonly (keyof StageOptions)[];
+}
+
+/** Parses a stage's options object, then the object form of its `retry`, for `method`'s errors. */
+function parseStageOptions(method: string, options: object, allowed: Readonly<Record<string, string>>): ParsedStageOptions {
+  const parsed = parseOptions(stageOptionsSchema, options);
+  if (!parsed.success) throw optionsError(method, options as Record<string, unknown>, parsed.issue, allowed);
   const retry = parsed.data.retry;
   if (typeof retry === "object") {
     const fields = retry as Record<string, unknown>;
     const checked = parseOptions(retryOptionsSchema, fields);
     if (!checked.success) throw optionsError(method, fields, checked.issue, RETRY_ALLOWED, ["options", "retry"]);
   }
-  return settings(parsed.data.name ?? `${method}#${stageNumber}`, parsed.data);
+  return parsed.data;
 }
 
 function settings(name: string, options: ParsedStageOptions): StageSettings {
