@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { OptionsError, defaultMaxsize, each, filter, flatMap, map, pipe } from "@sluice/dsl";
+import { OptionsError, batch, defaultMaxsize, each, filter, flatMap, map, pipe, rateLimiter, source } from "@sluice/dsl";
 
 type Method = "map" | "filter" | "flatMap" | "each";
 const methods: readonly Method[] = ["map", "filter", "flatMap", "each"];
@@ -130,6 +130,79 @@ describe("bad options are OptionsErrors at build time", () => {
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).name).toBe("OptionsError");
     expect(new OptionsError("m").name).toBe("OptionsError");
+  });
+});
+
+describe("OptionsError carries its facts as fields", () => {
+  /** The error `build` throws, as an OptionsError. */
+  function optionsErrorOf(build: () => unknown): OptionsError {
+    const error = thrown(build);
+    expect(error).toBeInstanceOf(OptionsError);
+    return error as OptionsError;
+  }
+
+  it("a bad stage option: the method, the path from the argument, what was expected and received", () => {
+    const error = optionsErrorOf(() => pipe([1]).map((x) => x, { workers: 0 }));
+    expect(error.method).toBe("map");
+    expect(error.issues).toEqual([
+      { path: ["options", "workers"], expected: "an integer >= 1", received: 0, message: "options.workers must be an integer >= 1 (received 0)" },
+    ]);
+    expect(error.message).toBe(`map(): ${error.issues[0]!.message}`);
+  });
+
+  it("a nested option keeps its whole path, and the value as given", () => {
+    const shouldRetry = "yes";
+    const error = optionsErrorOf(() => filter(() => true, { retry: { retries: 1, shouldRetry } } as never));
+    expect(error.method).toBe("filter");
+    expect(error.issues).toHaveLength(1);
+    expect(error.issues[0]).toMatchObject({ path: ["options", "retry", "shouldRetry"], expected: "a function", received: shouldRetry });
+  });
+
+  it("a missing required key is reported by the schema, with undefined received", () => {
+    const error = optionsErrorOf(() => pipe([1]).each(() => {}, { retry: {} as never }));
+    expect(error.message).toBe("each(): options.retry.retries must be an integer >= 0 (received undefined)");
+    expect(error.issues[0]).toMatchObject({ path: ["options", "retry", "retries"], expected: "an integer >= 0", received: undefined });
+    const limiter = optionsErrorOf(() => rateLimiter({ limit: 2 } as never));
+    expect(limiter.message).toBe("rateLimiter(): options.interval must be a number of milliseconds > 0 (at most 2147483647) (received undefined)");
+    expect(limiter.issues[0]!.path).toEqual(["options", "interval"]);
+  });
+
+  it("a key that is not an option: expected absent, received its value", () => {
+    const error = optionsErrorOf(() => pipe([1]).flatMap(identity, { worker: 2 } as never));
+    expect(error.method).toBe("flatMap");
+    expect(error.issues).toEqual([
+      { path: ["options", "worker"], expected: `absent (options are: ${OPTION_LIST})`, received: 2, message: `options.worker is not an option (options are: ${OPTION_LIST})` },
+    ]);
+  });
+
+  it("bad run options name the consuming method", async () => {
+    const error = await pipe([1])
+      .toArray({ signal: "nope" } as never)
+      .then(() => undefined, (failure: unknown) => failure);
+    expect(error).toBeInstanceOf(OptionsError);
+    expect((error as OptionsError).method).toBe("toArray");
+    expect((error as OptionsError).issues).toEqual([
+      { path: ["options", "signal"], expected: "an AbortSignal", received: "nope", message: 'options.signal must be an AbortSignal (received "nope")' },
+    ]);
+    const iterate = optionsErrorOf(() => pipe([1]).iterate(5 as never));
+    expect(iterate.method).toBe("iterate");
+    expect(iterate.issues[0]).toMatchObject({ path: ["options"], expected: "an object", received: 5 });
+  });
+
+  it("other arguments: f, batch's size, a source's settle", () => {
+    expect(optionsErrorOf(() => map(5 as never)).issues[0]).toMatchObject({ path: ["f"], expected: "a function", received: 5 });
+    expect(optionsErrorOf(() => batch(0)).issues[0]).toMatchObject({ path: ["size"], expected: "an integer >= 1", received: 0 });
+    const settle = optionsErrorOf(() => source([1], { settle: 1 } as never));
+    expect(settle.method).toBe("source");
+    expect(settle.issues[0]).toMatchObject({ path: ["options", "settle"], expected: "a function", received: 1 });
+  });
+
+  it("the fields are data beside the message, not part of what an error compares by", () => {
+    const error = optionsErrorOf(() => pipe([1]).map((x) => x, { maxsize: -1 }));
+    expect(Object.keys(error)).not.toContain("issues");
+    expect(Object.isFrozen(error.issues)).toBe(true);
+    expect(new OptionsError("made by hand").issues).toEqual([]);
+    expect(new OptionsError("made by hand").method).toBeUndefined();
   });
 });
 

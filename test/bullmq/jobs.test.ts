@@ -201,6 +201,26 @@ describe("enqueue()", () => {
     expect(added.map((job) => job.id).sort()).toEqual([0, 1, 2].map((i) => jobIdFor(order!, "ship", [99, i])));
   });
 
+  it("checks its workers as a stage's, under its own name, with the facts as fields", () => {
+    const target = freshQueue<number>("checked");
+    const origin = (x: { queueName: string; id: string }) => x;
+    let error: unknown;
+    try {
+      enqueue(target, { name: "n", origin, workers: 1.5 });
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toBeInstanceOf(OptionsError);
+    expect((error as OptionsError).message).toBe("enqueue(): options.workers must be an integer >= 1 (received 1.5)");
+    expect((error as OptionsError).method).toBe("enqueue");
+    expect((error as OptionsError).issues).toEqual([
+      { path: ["options", "workers"], expected: "an integer >= 1", received: 1.5, message: "options.workers must be an integer >= 1 (received 1.5)" },
+    ]);
+    expect(() => enqueue(target, { name: "n", origin: "job" as never })).toThrow(
+      new OptionsError('enqueue(): options.origin must be a function (received "job")'),
+    );
+  });
+
   it("names ids after the source job and the path below it", () => {
     expect(jobIdFor({ queueName: "orders", id: "17" }, "ship", [4, 2])).toBe("orders/17/ship/2");
     expect(jobIdFor({ queueName: "orders", id: "17" }, "ship", [4])).toBe("orders/17/ship");

@@ -95,7 +95,7 @@ console.log(JSON.stringify({ shared, owned, error: error instanceof ThreadError 
 const THREADS_EXPECTED = {
   shared: [1, 4, 9],
   owned: [16, 25],
-  error: "map#1: RangeError: no (in a worker thread; element index [0])",
+  error: "map#1: RangeError: no (in a worker thread; element [0])",
 };
 
 const TYPED_THREADS_CONSUMER = `

@@ -79,7 +79,7 @@ describe("mapOnThreads: failures leave no thread behind", () => {
       .toArray()
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ThreadError);
-    expect((error as ThreadError).message).toBe('parse: ParseError: bad record "!b" (in a worker thread; element index [1])');
+    expect((error as ThreadError).message).toBe('parse: ParseError: bad record "!b" (in a worker thread; element [1])');
     expect(threadCounts().live).toBe(before.live);
   });
 
@@ -91,7 +91,7 @@ describe("mapOnThreads: failures leave no thread behind", () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ThreadError);
     expect((error as ThreadError).crashed).toBe(true);
-    expect((error as ThreadError).message).toMatch(/^map#1: the worker thread stopped while running a call \(Error: worker exited with code: [07]; element index \[[01]\]\)$/);
+    expect((error as ThreadError).message).toMatch(/^map#1: the worker thread stopped while running a call \(Error: worker exited with code: [07]; element \[[01]\]\)$/);
     expect(threadCounts().live).toBe(before.live);
   });
 
@@ -170,7 +170,7 @@ describe("mapOnThreads: element outcomes (onError, retry)", () => {
     expect(errors[0]).toBeInstanceOf(ElementError);
     expect(errors[0]!.attempts).toBe(3);
     expect(errors[0]!.error).toBeInstanceOf(ThreadError);
-    expect((errors[0]!.error as ThreadError).message).toBe("map#1: Error: attempt 3 failed (in a worker thread; element index [1])");
+    expect((errors[0]!.error as ThreadError).message).toBe("map#1: Error: attempt 3 failed (in a worker thread; element [1])");
     expect(threadCounts().live).toBe(before.live);
   });
 });
@@ -182,9 +182,44 @@ describe("mapOnThreads: bad arguments", () => {
     [() => mapOnThreads(COMPUTE, { threads: 0 }), "mapOnThreads(): options.threads must be an integer from 1 to workers (1)"],
     [() => mapOnThreads(COMPUTE, { onStart: () => ({}) } as never), "mapOnThreads(): options.onStart is not an option: the stage's hooks create and destroy its pool"],
     [() => mapOnThreads(COMPUTE, { pool: 2 } as never), "mapOnThreads(): options.pool must be an object of piscina options (received 2)"],
-    [() => mapOnThreads(COMPUTE, { workers: 0 }), "map(): options.workers must be an integer >= 1 (received 0)"],
+    [() => mapOnThreads(COMPUTE, { workers: 0 }), "mapOnThreads(): options.workers must be an integer >= 1 (received 0)"],
+    [() => mapOnThreads(COMPUTE, null as never), "mapOnThreads(): options must be an object (received null)"],
+    [
+      () => mapOnThreads(COMPUTE, { thread: 2 } as never),
+      "mapOnThreads(): options.thread is not an option (options are: workers, maxsize, timeout, onTimeout, name, rateLimit, onError, retry, threads, pool, transfer)",
+    ],
   ])("%# throws an OptionsError naming what is wrong", (call, message) => {
     expect(call).toThrow(OptionsError);
     expect(call).toThrow(message);
+  });
+
+  it("checks map's options as map() does, under its own name, with the facts as fields", () => {
+    let error: unknown;
+    try {
+      mapOnThreads(COMPUTE, { workers: 2, retry: { retries: 1, factor: 0 } });
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toBeInstanceOf(OptionsError);
+    expect((error as OptionsError).method).toBe("mapOnThreads");
+    expect((error as OptionsError).issues).toEqual([
+      {
+        path: ["options", "retry", "factor"],
+        expected: "a number from 1 to 1000",
+        received: 0,
+        message: "options.retry.factor must be a number from 1 to 1000 (received 0)",
+      },
+    ]);
+  });
+
+  it("its own options' errors carry the same fields", () => {
+    let error: unknown;
+    try {
+      mapOnThreads(COMPUTE, { workers: 2, threads: 3 });
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect((error as OptionsError).method).toBe("mapOnThreads");
+    expect((error as OptionsError).issues[0]).toMatchObject({ path: ["options", "threads"], expected: "an integer from 1 to workers (2)", received: 3 });
   });
 });

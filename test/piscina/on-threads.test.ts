@@ -193,7 +193,7 @@ describe("onThreads: failures on the thread", () => {
     expect(thread.index).toEqual([1]);
     expect(thread.crashed).toBe(false);
     // The copy lost its class; the message keeps the worker's first line, class name included.
-    expect(thread.message).toBe('parse: ParseError: bad record "!bad" (in a worker thread; element index [1])');
+    expect(thread.message).toBe('parse: ParseError: bad record "!bad" (in a worker thread; element [1])');
     expect(thread.cause).toBeInstanceOf(Error);
     expect((thread.cause as Error).message).toBe('bad record "!bad"');
     expect(thread.stack).toMatch(/^ThreadError: parse: ParseError/);
@@ -207,7 +207,7 @@ describe("onThreads: failures on the thread", () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ThreadError);
     expect((error as ThreadError).cause).toBe("plain string");
-    expect((error as ThreadError).message).toBe('map#1: threw "plain string" (in a worker thread; element index [0])');
+    expect((error as ThreadError).message).toBe('map#1: threw "plain string" (in a worker thread; element [0])');
   });
 
   it("a thread that exits fails the run with a ThreadError marked crashed; the pool replaces the thread", async () => {
@@ -217,7 +217,7 @@ describe("onThreads: failures on the thread", () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ThreadError);
     expect((error as ThreadError).crashed).toBe(true);
-    expect((error as ThreadError).message).toBe("map#1: the worker thread stopped while running a call (Error: worker exited with code: 3; element index [0])");
+    expect((error as ThreadError).message).toBe("map#1: the worker thread stopped while running a call (Error: worker exited with code: 3; element [0])");
     expect(await pipe([{ value: 5 }]).map(onThreads<Square>(pool))).toEqual([25]);
     await until(() => pool.threads.length === THREADS);
   });
@@ -246,8 +246,27 @@ describe("onThreads: bad arguments", () => {
     [() => onThreads(pool, { name: "" }), 'onThreads(): options.name must be a non-empty string (received "")'],
     [() => onThreads(pool, { transfer: [] as never }), "onThreads(): options.transfer must be a function returning what to move (received an array)"],
     [() => onThreads(pool, { workers: 2 } as never), "onThreads(): options.workers is not an option (options are: name, transfer)"],
+    [() => onThreads(pool, { transfer: 1 as never }), "onThreads(): options.transfer must be a function returning what to move (received 1)"],
   ])("%# throws an OptionsError naming what is wrong", (call, message) => {
     expect(call).toThrow(OptionsError);
     expect(call).toThrow(message);
+  });
+
+  it("gives the facts as fields too", () => {
+    let error: unknown;
+    try {
+      onThreads(pool, { workers: 2 } as never);
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect((error as OptionsError).method).toBe("onThreads");
+    expect((error as OptionsError).issues).toEqual([
+      {
+        path: ["options", "workers"],
+        expected: "absent (options are: name, transfer)",
+        received: 2,
+        message: "options.workers is not an option (options are: name, transfer)",
+      },
+    ]);
   });
 });

@@ -5,6 +5,7 @@
  */
 import { describe, expectTypeOf, it } from "vitest";
 import {
+  JITTER_MODES,
   RESERVED_CONTEXT_KEYS,
   STAGE_KINDS,
   TIMEOUT_POLICIES,
@@ -29,6 +30,12 @@ describe("one vocabulary for core and dsl", () => {
     expectTypeOf<NonNullable<StageOptions["onTimeout"]>>().toEqualTypeOf<TimeoutPolicy>();
     expectTypeOf<NonNullable<ReturnType<(typeof stageOptionsSchema)["parse"]>["onTimeout"]>>().toEqualTypeOf<TimeoutPolicy>();
     expectTypeOf<(typeof TIMEOUT_POLICIES)[number]>().toEqualTypeOf<StageSettings["onTimeout"]>();
+  });
+
+  it("retry.jitter takes exactly core's jitter modes, in the types and in the schema", () => {
+    expectTypeOf<NonNullable<RetryOptions["jitter"]>>().toEqualTypeOf<(typeof JITTER_MODES)[number]>();
+    expectTypeOf<NonNullable<ReturnType<(typeof retryOptionsSchema)["parse"]>["jitter"]>>().toEqualTypeOf<(typeof JITTER_MODES)[number]>();
+    expectTypeOf<RetrySettings["jitter"]>().toEqualTypeOf<(typeof JITTER_MODES)[number]>();
   });
 
   it("the engine's ctx keys are the reserved context keys", () => {

@@ -1,5 +1,5 @@
 import type { JobsOptions, Queue } from "bullmq";
-import { OptionsError, type Context, type Operator, type Pipeline } from "@sluice/dsl";
+import { OptionsError, resolveStageOptions, type Context, type Operator, type Pipeline } from "@sluice/dsl";
 
 /**
  * The job an element derives from, as {@link enqueue} needs it to name the job it adds:
@@ -38,9 +38,15 @@ export interface EnqueueOptions<T, DataType> {
   readonly data?: ((value: T) => DataType) | undefined;
   /** Options of every job added (`attempts`, `backoff`, `delay`, ...); the id is set by the sink. */
   readonly jobOptions?: Omit<JobsOptions, "jobId"> | undefined;
-  /** Adds in flight at once; default 8. */
+  /**
+   * Adds in flight at once: an integer >= 1, checked as a stage's `workers`.
+   * @default 8
+   */
   readonly workers?: number | undefined;
 }
+
+/** The `workers` of an enqueue stage that names none: adds are I/O, so more than a stage's one. */
+const DEFAULT_WORKERS = 8;
 
 /**
  * A sink stage that adds one job per element to `queue`, with an id made from the source
@@ -65,11 +71,9 @@ export interface EnqueueOptions<T, DataType> {
  * ```
  */
 export function enqueue<T, DataType = T>(queue: Queue<DataType>, options: EnqueueOptions<T, DataType>): Operator<T, never> {
-  const workers = options.workers ?? 8;
-  if (!Number.isInteger(workers) || workers < 1) {
-    throw new OptionsError(`enqueue(): options.workers must be an integer >= 1 (received ${String(workers)})`);
-  }
-  if (typeof options.origin !== "function") throw new OptionsError("enqueue(): options.origin must be a function");
+  // Its workers are a stage's workers, checked as map() checks them under this function's name.
+  const { workers } = resolveStageOptions("enqueue", { workers: options.workers ?? DEFAULT_WORKERS });
+  if (typeof options.origin !== "function") throw OptionsError.invalid("enqueue", ["options", "origin"], "a function", options.origin);
   const nameOf = typeof options.name === "function" ? options.name : constant(options.name);
   const dataOf = options.data ?? ((value: T) => value as unknown as DataType);
   const jobOptions = options.jobOptions ?? {};
@@ -99,6 +103,6 @@ export function jobIdFor(origin: JobOrigin, name: string, index: readonly number
 }
 
 function constant(name: string): () => string {
-  if (typeof name !== "string") throw new OptionsError("enqueue(): options.name must be a string or a function");
+  if (typeof name !== "string") throw OptionsError.invalid("enqueue", ["options", "name"], "a string or a function", name);
   return () => name;
 }

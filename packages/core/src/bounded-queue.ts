@@ -1,4 +1,4 @@
-import { anchorShape } from "./run/shape-anchors.js";
+import { anchorShape } from "./shape-anchors.js";
 
 /**
  * A FIFO queue on a power-of-two ring buffer: O(1) `push` and `shift`, no array copies.

@@ -5,7 +5,8 @@ import { describeValue } from "./describe-value.js";
  * `timeout` or `onTimeout`, an unknown option key, a non-function `f` or hook, or an
  * `onStart` result that uses a reserved context key.
  *
- * The message names the method, the option, what was received and what is allowed.
+ * The message names the method, the option, what was received and what is allowed; the same
+ * facts are fields, for a program: {@link OptionsError.method} and {@link OptionsError.issues}.
  *
  * @example
  * ```ts
@@ -14,12 +15,127 @@ import { describeValue } from "./describe-value.js";
  * } catch (error) {
  *   error instanceof OptionsError; // true
  *   error.message; // "map(): options.workers must be an integer >= 1 (received 0)"
+ *   error.method; // "map"
+ *   error.issues; // [{ path: ["options", "workers"], expected: "an integer >= 1", received: 0, message: "options.workers must be ..." }]
  * }
  * ```
  */
 export class OptionsError extends TypeError {
   /** Always `"OptionsError"`. */
   override readonly name = "OptionsError";
+  /**
+   * Who found the problem, as the message begins with it: the function called (`"map"`,
+   * `"toArray"`, `"mapOnThreads"`), or a stage's name (`"map#1"`) for a problem found while a
+   * run starts the stage (an `onStart` result). `undefined` for an error made from a message alone.
+   */
+  declare readonly method: string | undefined;
+  /**
+   * What was wrong, as data: validation stops at the first problem, so sluice's own errors
+   * hold one issue. Empty for an error made from a message alone.
+   */
+  declare readonly issues: readonly OptionsIssue[];
+
+  /**
+   * Creates the error with `message`; `options.method` and `options.issues` give the same
+   * facts as data (see {@link OptionsError.invalid} and {@link OptionsError.notAnOption}).
+   */
+  constructor(message: string, options?: OptionsErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    // Not enumerable, like `message` and `cause`: an error compared by its own enumerable
+    // properties (`toThrow(new OptionsError(text))`, `assert.throws`) still matches on its message.
+    Object.defineProperties(this, {
+      method: { value: options?.method, writable: false, enumerable: false, configurable: true },
+      issues: { value: Object.freeze(options?.issues === undefined ? [] : [...options.issues]), writable: false, enumerable: false, configurable: true },
+    });
+  }
+
+  /**
+   * The error for one value that is not allowed, in the form
+   * `map(): options.workers must be an integer >= 1 (received 0)`: `path` from the argument
+   * (`["options", "workers"]`, `["f"]`), `expected` in words, the value as `received`, and
+   * optionally why the limit exists (`because`, after the expectation).
+   *
+   * @example
+   * ```ts
+   * throw OptionsError.invalid("enqueue", ["options", "origin"], "a function", options.origin);
+   * // enqueue(): options.origin must be a function (received undefined)
+   * ```
+   */
+  static invalid(method: string, path: readonly PropertyKey[], expected: string, received: unknown, because?: string): OptionsError {
+    const message = `${pathText(path)} must be ${expected}${because === undefined ? "" : `: ${because}`} (received ${describeValue(received)})`;
+    return new OptionsError(`${method}(): ${message}`, { method, issues: [{ path, expected, received, message }] });
+  }
+
+  /**
+   * The error for a key that is not an option, in the form
+   * `map(): options.worker is not an option (options are: workers, maxsize, ...)`, or with
+   * `because` instead of the list (`options.onStart is not an option: the stage's hooks ...`).
+   *
+   * @example
+   * ```ts
+   * throw OptionsError.notAnOption("onThreads", ["options", "workers"], ["name", "transfer"], 2);
+   * // onThreads(): options.workers is not an option (options are: name, transfer)
+   * ```
+   */
+  static notAnOption(method: string, path: readonly PropertyKey[], options: readonly string[], received: unknown, because?: string): OptionsError {
+    const list = `options are: ${options.join(", ")}`;
+    const message = `${pathText(path)} is not an option${because === undefined ? ` (${list})` : `: ${because}`}`;
+    return new OptionsError(`${method}(): ${message}`, { method, issues: [{ path, expected: `absent (${list})`, received, message }] });
+  }
+}
+
+/**
+ * One problem an {@link OptionsError} reports, as zod's issues report one: where, what was
+ * expected, what was received, and the sentence that says so.
+ *
+ * @example
+ * ```ts
+ * const issue: OptionsIssue = {
+ *   path: ["options", "retry", "retries"],
+ *   expected: "an integer >= 0",
+ *   received: undefined,
+ *   message: "options.retry.retries must be an integer >= 0 (received undefined)",
+ * };
+ * ```
+ */
+export interface OptionsIssue {
+  /**
+   * Where the value is, starting from the argument's name: `["options", "workers"]`,
+   * `["options", "retry", "retries"]`, `["f"]`, `["size"]`; `[]` for a value that is no argument
+   * (what `onStart` returned).
+   */
+  readonly path: readonly PropertyKey[];
+  /** What is allowed there, in the words of the message (`"an integer >= 1"`); `"absent (options are: ...)"` for a key that is not an option. */
+  readonly expected: string;
+  /** The value found there, as given (`undefined` for a required key that is missing). */
+  readonly received: unknown;
+  /** The problem in words, without the method: `options.workers must be an integer >= 1 (received 0)`. */
+  readonly message: string;
+}
+
+/**
+ * What an {@link OptionsError} is made with besides its message.
+ *
+ * @example
+ * ```ts
+ * const options: OptionsErrorOptions = { method: "map", issues: [issue] };
+ * throw new OptionsError(`map(): ${issue.message}`, options);
+ * ```
+ */
+export interface OptionsErrorOptions {
+  /** See {@link OptionsError.method}. */
+  readonly method?: string | undefined;
+  /** See {@link OptionsError.issues}. */
+  readonly issues?: readonly OptionsIssue[] | undefined;
+  /** The error that caused this one, as `Error`'s `cause`. */
+  readonly cause?: unknown;
+}
+
+/** `options.retry.retries` for a path, `[0]` style for an index. */
+function pathText(path: readonly PropertyKey[]): string {
+  let text = "";
+  for (const key of path) text += typeof key === "number" ? `[${key}]` : text === "" ? String(key) : `.${String(key)}`;
+  return text;
 }
 
 /**
@@ -47,7 +163,7 @@ export class TimeoutError extends Error {
 
   /** Creates the error for a call of `stage` that ran past `timeout` ms on element `index`. */
   constructor(stage: string, timeout: number, index: readonly number[]) {
-    super(`${stage}: a call of f timed out after ${timeout} ms (element index [${index.join(", ")}])`);
+    super(`${stage}: a call of f timed out after ${timeout} ms (element [${index.join(", ")}])`);
     this.stage = stage;
     this.timeout = timeout;
     this.index = index;

@@ -11,16 +11,32 @@ export { createBatchNode, isBatchNode, type BatchNode } from "./nodes/batch-node
 export { RESERVED_CONTEXT_KEYS, type EngineContext, type HookInfo } from "./context.js";
 export { describeValue } from "./describe-value.js";
 export { RateLimiter, type RateWaiter } from "./rate-limiter.js";
-export { ElementError, ElementErrors, OptionsError, TimeoutError, ValidationError, type ValidationIssue, type ValidationPathSegment } from "./errors.js";
+export {
+  ElementError,
+  ElementErrors,
+  OptionsError,
+  TimeoutError,
+  ValidationError,
+  type OptionsErrorOptions,
+  type OptionsIssue,
+  type ValidationIssue,
+  type ValidationPathSegment,
+} from "./errors.js";
 export { createConcatNode, isConcatNode, type ConcatNode } from "./nodes/concat-node.js";
 export { inputsOf, type Node } from "./nodes/node.js";
 export { createOrderedNode, isOrderedNode, type OrderedNode } from "./nodes/ordered-node.js";
 export { createSourceNode, isSourceLike, isSourceNode, type SourceNode } from "./nodes/source-node.js";
 export {
   ERROR_POLICIES,
+  JITTER_MODES,
   TIMEOUT_POLICIES,
   defaultMaxsize,
+  maxRetryFactor,
+  maxTimerDelay,
+  retryDefaults,
+  stageDefaults,
   type ErrorPolicy,
+  type JitterMode,
   type RetrySettings,
   type RateLimitWindow,
   type StageFunction,
@@ -31,4 +47,4 @@ export { STAGE_KINDS, createStageNode, isStageNode, type StageKind, type StageNo
 export { collect, collectResult, iterate, type RunOptions, type RunResult } from "./run-graph.js";
 export type { RunState, RunStats, SourceStats, StageStats } from "./run-stats.js";
 export { CallContext, StageInfo } from "./run/stage-info.js";
-export type { Settle, SourceOutcome } from "./run/settlement.js";
+export type { Settle, SourceOutcome } from "./nodes/source-outcome.js";

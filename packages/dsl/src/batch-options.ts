@@ -1,4 +1,4 @@
-import { OptionsError, describeValue } from "@sluice/core";
+import { OptionsError } from "@sluice/core";
 import { checkObject, optionsError } from "./options-error.js";
 import { DURATION_ALLOWED, batchOptionsSchema, parseOptions } from "./options-schema.js";
 
@@ -12,7 +12,10 @@ import { DURATION_ALLOWED, batchOptionsSchema, parseOptions } from "./options-sc
  * ```
  */
 export interface BatchOptions {
-  /** Milliseconds a batch may wait for more elements after its first arrived (> 0). Default: no limit. */
+  /**
+   * Milliseconds a batch may wait for more elements after its first arrived (> 0, at most `maxTimerDelay`).
+   * @default undefined: no limit
+   */
   readonly maxWait?: number;
 }
 
@@ -23,7 +26,7 @@ const ALLOWED: Readonly<Record<keyof BatchOptions, string>> = {
 /** The validated `size` and `maxWait` of a `batch()` call; throws an `OptionsError` otherwise. */
 export function resolveBatch(size: unknown, options: unknown): { size: number; maxWait: number | undefined } {
   if (typeof size !== "number" || !Number.isInteger(size) || size < 1) {
-    throw new OptionsError(`batch(): size must be an integer >= 1 (received ${describeValue(size)})`);
+    throw OptionsError.invalid("batch", ["size"], "an integer >= 1", size);
   }
   if (options === undefined) return { size, maxWait: undefined };
   const parsed = parseOptions(batchOptionsSchema, checkObject("batch", options));

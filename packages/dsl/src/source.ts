@@ -1,4 +1,4 @@
-import { OptionsError, createSourceNode, describeValue, type Settle, type SourceOutcome } from "@sluice/core";
+import { OptionsError, createSourceNode, type Settle, type SourceOutcome } from "@sluice/core";
 import { checkObject } from "./options-error.js";
 import { Graph, graphOf } from "./graph.js";
 import { Pipeline } from "./pipeline.js";
@@ -99,10 +99,10 @@ export function source<T>(items: Source<T>, options: SourceOptions<NoInfer<T>>):
   checkObject("source", options);
   const settle = (options as { settle?: unknown }).settle;
   if (typeof settle !== "function") {
-    throw new OptionsError(`source(): options.settle must be a function (received ${describeValue(settle)})`);
+    throw OptionsError.invalid("source", ["options", "settle"], "a function", settle);
   }
   for (const key of Object.keys(options)) {
-    if (key !== "settle") throw new OptionsError(`source(): options.${key} is not an option (options are: settle)`);
+    if (key !== "settle") throw OptionsError.notAnOption("source", ["options", key], ["settle"], (options as unknown as Record<string, unknown>)[key]);
   }
   // graphOf checks the form of `items`. A pipeline that is more than a plain source is read
   // as the elements of a nested run; a plain one gives its source.

@@ -1,10 +1,14 @@
 import {
   ERROR_POLICIES,
+  JITTER_MODES,
   OptionsError,
   RateLimiter,
   TIMEOUT_POLICIES,
   defaultMaxsize,
-  describeValue,
+  maxRetryFactor,
+  retryDefaults,
+  stageDefaults,
+  type JitterMode,
   type ErrorPolicy,
   type RateLimitWindow,
   type RetrySettings,
@@ -66,18 +70,32 @@ export interface NotThenable {
  * ```
  */
 export interface StageOptions<C extends HookContext = {}> {
-  /** Calls of `f` in flight at once: an integer >= 1. Default 1. */
+  /**
+   * Calls of `f` in flight at once: an integer >= 1.
+   * @default 1
+   */
   readonly workers?: number;
   /**
    * Elements that may wait at this stage's input: an integer >= 0, `0` meaning unbounded.
-   * Default `max(16, workers)` (see docs/benchmarks.md for the evidence).
+   * See docs/benchmarks.md for the evidence behind the default.
+   * @default `max(16, workers)` (`defaultMaxsize(workers)`)
    */
   readonly maxsize?: number;
-  /** Milliseconds a call of `f` may take (> 0). On expiry `ctx.signal` aborts and the call is abandoned. Default: none. */
+  /**
+   * Milliseconds a call of `f` may take (> 0, at most `maxTimerDelay`). On expiry `ctx.signal`
+   * aborts and the call is abandoned.
+   * @default undefined: no limit
+   */
   readonly timeout?: number;
-  /** What a timed-out call does: `"error"` (default) fails the run with a `TimeoutError`; `"skip"` drops the element. */
+  /**
+   * What a timed-out call does: `"error"` fails the run with a `TimeoutError`; `"skip"` drops the element.
+   * @default "error"
+   */
   readonly onTimeout?: TimeoutPolicy;
-  /** Shown in errors: a non-empty string. Default `map#2` style (the method and the stage's depth). */
+  /**
+   * Shown in errors: a non-empty string.
+   * @default `map#2` style: the method and the stage's depth
+   */
   readonly name?: string;
   /** Called once per stage per run before the stage's first call; its result is merged into every `ctx` and passed to `onDone`. */
   readonly onStart?: (info: HookInfo) => (C & NotThenable) | PromiseLike<C> | void | PromiseLike<void>;
@@ -87,23 +105,26 @@ export interface StageOptions<C extends HookContext = {}> {
    * At most `limit` call starts in any rolling `interval` ms: `{ limit, interval }` for a limit
    * of this stage's own (per run), or a {@link RateLimiter} from `rateLimiter()` shared with
    * other stages, pipelines and runs. Waiting elements stay in the stage's queue (backpressure);
-   * the wait is not part of `timeout`. Default: none.
+   * the wait is not part of `timeout`.
+   * @default undefined: no limit
    */
   readonly rateLimit?: RateLimitWindow | RateLimiter;
   /**
    * What a failure of `f` on one element does once its retries are used up: `"fail"`
-   * (default) fails the run; `"skip"` drops the element; `"collect"` drops it and keeps an
+   * fails the run; `"skip"` drops the element; `"collect"` drops it and keeps an
    * {@link ElementError} that the run reports at its end (`ElementErrors`, or
    * `toResult().errors`); a function is called with the {@link ElementError}, then the
    * element is dropped (a throw or rejection from it fails the run). Only `f`'s own
    * failures count: a throw, a rejection, a timeout under `onTimeout: "error"`, an invalid
    * element in `parse`.
+   * @default "fail"
    */
   readonly onError?: ErrorPolicy;
   /**
    * Retries a failed call of `f` on the same element, keeping its worker slot while it waits:
    * a number of retries, or {@link RetryOptions} for the back-off. Each attempt gets a fresh
-   * `ctx.signal`, its own `timeout`, and `ctx.attempt` (1-based). Default: no retries.
+   * `ctx.signal`, its own `timeout`, and `ctx.attempt` (1-based).
+   * @default undefined: no retries
    */
   readonly retry?: number | RetryOptions;
 }
@@ -129,15 +150,30 @@ export interface StageOptions<C extends HookContext = {}> {
 export interface RetryOptions {
   /** Attempts after the first: an integer >= 0. */
   readonly retries: number;
-  /** The first back-off in ms (>= 0). Default 200. */
+  /**
+   * The first back-off in ms (>= 0, at most `maxTimerDelay`).
+   * @default 200
+   */
   readonly minDelay?: number;
-  /** The longest back-off in ms (>= 0). Default 30 000. */
+  /**
+   * The longest back-off in ms (>= 0, at most `maxTimerDelay`).
+   * @default 30_000
+   */
   readonly maxDelay?: number;
-  /** How much each back-off grows (1 to 1000). Default 2. */
+  /**
+   * How much each back-off grows (1 to `maxRetryFactor`, 1000).
+   * @default 2
+   */
   readonly factor?: number;
-  /** `"full"` (default) waits a random part of each back-off, so retries of many elements spread out; `"none"` waits exactly it. */
-  readonly jitter?: "full" | "none";
-  /** No attempt starts later than this many ms after the element's first attempt started (> 0). Default: no limit. */
+  /**
+   * `"full"` waits a random part of each back-off, so retries of many elements spread out; `"none"` waits exactly it.
+   * @default "full"
+   */
+  readonly jitter?: JitterMode;
+  /**
+   * No attempt starts later than this many ms after the element's first attempt started (> 0).
+   * @default Infinity: no limit
+   */
   readonly maxRetryTime?: number;
   /** May refuse a retry: called with the error and the attempt that just failed (1-based); sync or async. */
   readonly shouldRetry?: (error: unknown, attempt: number) => boolean | PromiseLike<boolean>;
@@ -196,8 +232,8 @@ const RETRY_ALLOWED: Readonly<Record<keyof RetryOptions, string>> = {
   retries: "an integer >= 0",
   minDelay: DELAY_ALLOWED,
   maxDelay: DELAY_ALLOWED,
-  factor: "a number from 1 to 1000",
-  jitter: '"full" or "none"',
+  factor: `a number from 1 to ${maxRetryFactor}`,
+  jitter: JITTER_MODES.map((mode) => `"${mode}"`).join(" or "),
   maxRetryTime: DURATION_ALLOWED,
   shouldRetry: "a function",
   delay: "a function",
@@ -226,22 +262,80 @@ const ALLOWED: Readonly<Record<keyof ParsedStageOptions, string>> = {
  * what is allowed.
  */
 export function resolveStage(method: StageMethod | "parse", f: unknown, options: unknown, stageNumber: number): StageSettings {
-  if (typeof f !== "function") {
-    throw new OptionsError(`${method}(): f must be a function (received ${describeValue(f)})`);
-  }
+  if (typeof f !== "function") throw OptionsError.invalid(method, ["f"], "a function", f);
   if (options === undefined) return settings(`${method}#${stageNumber}`, NO_OPTIONS);
-  const parsed = parseOptions(stageOptionsSchema, checkObject(method, options));
-  if (!parsed.success) throw optionsError(method, options as Record<string, unknown>, parsed.issue, ALLOWED);
+  const parsed = parseStageOptions(method, checkObject(method, options), ALLOWED);
+  return settings(parsed.name ?? `${method}#${stageNumber}`, parsed);
+}
+
+/**
+ * Validates a stage's options as `map`, `filter`, `flatMap` and `each` do, under the name of
+ * `method`, and returns them complete, every default filled in (`name` is `options.name`, or
+ * `method`). For a function of another package that builds a stage and takes the stage's
+ * options among its own, so that its users get the same checks and messages
+ * (`mapOnThreads(): options.workers must be an integer >= 1 (received 0)`) and it reads the
+ * defaults instead of writing them again. Throws an {@link OptionsError}.
+ *
+ * @param method - the function whose options these are, named in errors
+ * @param options - its options object
+ * @param keys - `own`: the function's own options, which it checks itself (skipped here, and
+ *   listed when a key is not an option); `without`: stage options the function does not take
+ * @example
+ * ```ts
+ * export function mapOnPool<T, U>(f: (x: T) => U, options: StageOptions & { pool?: Pool } = {}): Operator<T, U> {
+ *   const settings = resolveStageOptions("mapOnPool", options, { own: ["pool"], without: ["onStart", "onDone"] });
+ *   const pool = options.pool ?? new Pool({ size: settings.workers });
+ *   const { pool: _, ...stageOptions } = options;
+ *   return map((x: T) => pool.run(() => f(x)), stageOptions);
+ * }
+ * ```
+ */
+export function resolveStageOptions(method: string, options: unknown, keys: StageOptionKeys = {}): StageSettings {
+  const given = checkObject(method, options) as Record<string, unknown>;
+  const own = keys.own ?? [];
+  const without = keys.without ?? [];
+  const allowed: Record<string, string> = {};
+  for (const key of Object.keys(ALLOWED) as (keyof ParsedStageOptions)[]) if (!without.includes(key)) allowed[key] = ALLOWED[key];
+  for (const key of own) allowed[key] = ""; // listed in messages only: the caller checks them
+  for (const key of without) {
+    if (Object.prototype.hasOwnProperty.call(given, key)) throw OptionsError.notAnOption(method, ["options", key], Object.keys(allowed), given[key]);
+  }
+  let stage: Record<string, unknown> = given;
+  if (own.some((key) => Object.prototype.hasOwnProperty.call(given, key))) {
+    stage = { ...given };
+    for (const key of own) delete stage[key];
+  }
+  const parsed = parseStageOptions(method, stage, allowed);
+  return settings(parsed.name ?? method, parsed);
+}
+
+/**
+ * Which keys of an options object {@link resolveStageOptions} checks: all the stage's options,
+ * except those in `without`, and none of those in `own`.
+ *
+ * @example
+ * ```ts
+ * const keys: StageOptionKeys = { own: ["threads", "pool", "transfer"], without: ["onStart", "onDone"] };
+ * ```
+ */
+export interface StageOptionKeys {
+  /** The caller's own options: checked by the caller, skipped here, listed in the "options are" of an unknown key. */
+  readonly own?: readonly string[];
+  /** Stage options the caller does not take: given, they are not an option. */
+  readonly without?: readonly (keyof StageOptions)[];
+}
+
+/** Parses a stage's options object, then the object form of its `retry`, for `method`'s errors. */
+function parseStageOptions(method: string, options: object, allowed: Readonly<Record<string, string>>): ParsedStageOptions {
+  const parsed = parseOptions(stageOptionsSchema, options);
+  if (!parsed.success) throw optionsError(method, options as Record<string, unknown>, parsed.issue, allowed);
   const retry = parsed.data.retry;
   if (typeof retry === "object") {
     const fields = retry as Record<string, unknown>;
     const checked = parseOptions(retryOptionsSchema, fields);
-    if (!checked.success) throw optionsError(method, fields, checked.issue, RETRY_ALLOWED, "options.retry");
-    if (fields.retries === undefined) {
-      throw new OptionsError(`${method}(): options.retry.retries must be ${RETRY_ALLOWED.retries} (received undefined)`);
-    }
+    if (!checked.success) throw optionsError(method, fields, checked.issue, RETRY_ALLOWED, ["options", "retry"]);
   }
-  return settings(parsed.data.name ?? `${method}#${stageNumber}`, parsed.data);
+  return parsed.data;
 }
 
 function settings(name: string, options: ParsedStageOptions): StageSettings {
@@ -264,14 +358,14 @@ class ResolvedSettings implements StageSettings {
     readonly name: string,
     options: ParsedStageOptions,
   ) {
-    this.workers = options.workers ?? 1;
+    this.workers = options.workers ?? stageDefaults.workers;
     this.maxsize = options.maxsize ?? defaultMaxsize(this.workers);
     this.timeout = options.timeout;
-    this.onTimeout = options.onTimeout ?? "error";
+    this.onTimeout = options.onTimeout ?? stageDefaults.onTimeout;
     this.onStart = options.onStart;
     this.onDone = options.onDone;
     this.rateLimit = options.rateLimit;
-    this.onError = options.onError ?? "fail";
+    this.onError = options.onError ?? stageDefaults.onError;
     this.retry = options.retry === undefined ? undefined : new ResolvedRetry(typeof options.retry === "number" ? { retries: options.retry } : (options.retry as RetryOptions));
   }
 }
@@ -282,18 +376,18 @@ class ResolvedRetry implements RetrySettings {
   readonly minDelay: number;
   readonly maxDelay: number;
   readonly factor: number;
-  readonly jitter: "full" | "none";
+  readonly jitter: JitterMode;
   readonly maxRetryTime: number;
   readonly shouldRetry: RetrySettings["shouldRetry"];
   readonly delay: RetrySettings["delay"];
 
   constructor(options: RetryOptions) {
     this.retries = options.retries;
-    this.minDelay = options.minDelay ?? 200;
-    this.maxDelay = options.maxDelay ?? 30_000;
-    this.factor = options.factor ?? 2;
-    this.jitter = options.jitter ?? "full";
-    this.maxRetryTime = options.maxRetryTime ?? Infinity;
+    this.minDelay = options.minDelay ?? retryDefaults.minDelay;
+    this.maxDelay = options.maxDelay ?? retryDefaults.maxDelay;
+    this.factor = options.factor ?? retryDefaults.factor;
+    this.jitter = options.jitter ?? retryDefaults.jitter;
+    this.maxRetryTime = options.maxRetryTime ?? retryDefaults.maxRetryTime;
     this.shouldRetry = options.shouldRetry;
     this.delay = options.delay;
     Object.freeze(this);

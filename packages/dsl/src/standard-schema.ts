@@ -1,4 +1,4 @@
-import { OptionsError, ValidationError, describeValue, type ValidationIssue } from "@sluice/core";
+import { OptionsError, ValidationError, type ValidationIssue } from "@sluice/core";
 
 /**
  * A validator that implements [Standard Schema](https://standardschema.dev) v1, the interface
@@ -111,9 +111,7 @@ type ParseContext = { readonly stage: string; readonly index: readonly number[] 
 export function validatorOf(schema: unknown): (value: unknown, ctx: ParseContext) => unknown {
   const standard = (schema as Partial<StandardSchema> | null | undefined)?.["~standard"];
   if (typeof standard !== "object" || standard === null || standard.version !== 1 || typeof standard.validate !== "function") {
-    throw new OptionsError(
-      `parse(): schema must be a Standard Schema v1 validator, such as a zod 4, valibot or arktype schema (received ${describeValue(schema)})`,
-    );
+    throw OptionsError.invalid("parse", ["schema"], "a Standard Schema v1 validator, such as a zod 4, valibot or arktype schema", schema);
   }
   const validate: Validate = standard.validate.bind(standard);
   return (value, ctx) => {

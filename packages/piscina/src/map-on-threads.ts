@@ -1,7 +1,7 @@
 import { Piscina } from "piscina";
-import { OptionsError, map, type Operator, type StageOptions } from "@sluice/dsl";
+import { OptionsError, map, resolveStageOptions, type Operator, type StageOptions } from "@sluice/dsl";
 import { callOnThread, type CallContext, type Submission } from "./call-on-thread.js";
-import { checkTransfer, received } from "./check-options.js";
+import { checkTransfer } from "./check-options.js";
 import { ThreadError } from "./thread-error.js";
 import { followStoppingThreads, loadedThreads, stoppedThreads, stoppingCount } from "./thread-exits.js";
 import type { ThreadCallOptions } from "./on-threads.js";
@@ -135,21 +135,19 @@ export function mapOnThreads<F extends WorkerFunction = AnyWorkerFunction>(
   options?: ThreadStageOptions<TaskOf<F>>,
 ): Operator<TaskOf<F>, ResultOf<F>> {
   const file = checkFilename(filename);
-  if (options !== undefined && (options === null || typeof options !== "object" || Array.isArray(options))) {
-    throw new OptionsError(`mapOnThreads(): options must be an object (received ${received(options)})`);
-  }
-  const { threads: threadsOption, pool: poolOptions, transfer, ...stageOptions } = options ?? {};
-  for (const hook of ["onStart", "onDone"] as const) {
-    if (hook in stageOptions) {
-      throw new OptionsError(`mapOnThreads(): options.${hook} is not an option: the stage's hooks create and destroy its pool`);
+  if (options !== null && typeof options === "object") {
+    for (const hook of HOOKS) {
+      if (hook in options) throw OptionsError.notAnOption(METHOD, ["options", hook], [], options[hook as never], "the stage's hooks create and destroy its pool");
     }
   }
-  const workers = typeof stageOptions.workers === "number" ? stageOptions.workers : 1;
-  const threads = checkThreads(threadsOption, workers);
+  // The stage's options are checked as map() checks them, under this function's name.
+  const settings = resolveStageOptions(METHOD, options === undefined ? {} : options, { own: OWN_OPTIONS, without: HOOKS });
+  const { threads: threadsOption, pool: poolOptions, transfer, ...stageOptions } = options ?? {};
+  const threads = checkThreads(threadsOption, settings.workers);
   if (poolOptions !== undefined && (poolOptions === null || typeof poolOptions !== "object" || Array.isArray(poolOptions))) {
-    throw new OptionsError(`mapOnThreads(): options.pool must be an object of piscina options (received ${received(poolOptions)})`);
+    throw OptionsError.invalid(METHOD, ["options", "pool"], "an object of piscina options", poolOptions);
   }
-  const submission: Submission<TaskOf<F>> = { name: undefined, transfer: checkTransfer("mapOnThreads", transfer) };
+  const submission: Submission<TaskOf<F>> = { name: undefined, transfer: checkTransfer(METHOD, transfer) };
   const call = (input: TaskOf<F>, ctx: CallContext & PoolContext): Promise<ResultOf<F>> => {
     const { failure } = ctx.pool;
     if (failure !== undefined) return Promise.reject(new ThreadError(ctx.stage, ctx.index, failure.error, true));
@@ -172,18 +170,22 @@ export function mapOnThreads<F extends WorkerFunction = AnyWorkerFunction>(
   });
 }
 
+const METHOD = "mapOnThreads";
+/** What mapOnThreads takes besides map's options. */
+const OWN_OPTIONS = ["threads", "pool", "transfer"] as const satisfies readonly (keyof OwnPoolOptions<unknown>)[];
+/** map's options that mapOnThreads sets itself. */
+const HOOKS = ["onStart", "onDone"] as const;
+
 function checkFilename(filename: unknown): string {
   if (filename instanceof URL) return filename.href;
   if (typeof filename === "string" && filename !== "") return filename;
-  throw new OptionsError(`mapOnThreads(): filename must be the worker module's path or URL (received ${received(filename)})`);
+  throw OptionsError.invalid(METHOD, ["filename"], "the worker module's path or URL", filename);
 }
 
 function checkThreads(threads: unknown, workers: number): number {
   if (threads === undefined) return workers;
   if (typeof threads !== "number" || !Number.isInteger(threads) || threads < 1 || threads > workers) {
-    throw new OptionsError(
-      `mapOnThreads(): options.threads must be an integer from 1 to workers (${workers}): more threads than calls in flight would stay idle (received ${received(threads)})`,
-    );
+    throw OptionsError.invalid(METHOD, ["options", "threads"], `an integer from 1 to workers (${workers})`, threads, "more threads than calls in flight would stay idle");
   }
   return threads;
 }

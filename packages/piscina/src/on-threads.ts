@@ -2,7 +2,7 @@ import type { TransferListItem } from "node:worker_threads";
 import type { Piscina } from "piscina";
 import { OptionsError, type EngineContext } from "@sluice/dsl";
 import { callOnThread, type Submission } from "./call-on-thread.js";
-import { checkTransfer, received } from "./check-options.js";
+import { checkTransfer } from "./check-options.js";
 import { followStoppingThreads } from "./thread-exits.js";
 import type { AnyWorkerFunction, ResultOf, TaskOf, WorkerFunction } from "./worker-function.js";
 
@@ -63,7 +63,7 @@ export function onThreads<F extends WorkerFunction = AnyWorkerFunction>(
   pool: Piscina,
   options?: ThreadCallOptions<TaskOf<F>>,
 ): (input: TaskOf<F>, ctx: EngineContext) => Promise<ResultOf<F>> {
-  if (!isPool(pool)) throw new OptionsError(`onThreads(): pool must be a piscina pool (received ${received(pool)})`);
+  if (!isPool(pool)) throw OptionsError.invalid("onThreads", ["pool"], "a piscina pool", pool);
   const submission = checkCallOptions<TaskOf<F>>(options);
   followStoppingThreads(pool);
   return (input, ctx) => callOnThread<TaskOf<F>, ResultOf<F>>(pool, input, ctx, submission);
@@ -79,15 +79,11 @@ function isPool(value: unknown): value is Piscina {
 /** The options of `onThreads`, checked, as a submission. */
 function checkCallOptions<In>(options: ThreadCallOptions<In> | undefined): Submission<In> {
   if (options === undefined) return { name: undefined, transfer: undefined };
-  if (options === null || typeof options !== "object" || Array.isArray(options)) {
-    throw new OptionsError(`onThreads(): options must be an object (received ${received(options)})`);
-  }
+  if (options === null || typeof options !== "object" || Array.isArray(options)) throw OptionsError.invalid("onThreads", ["options"], "an object", options);
   for (const key of Object.keys(options)) {
-    if (key !== "name" && key !== "transfer") throw new OptionsError(`onThreads(): options.${key} is not an option (options are: name, transfer)`);
+    if (key !== "name" && key !== "transfer") throw OptionsError.notAnOption("onThreads", ["options", key], ["name", "transfer"], options[key as never]);
   }
   const { name, transfer } = options;
-  if (name !== undefined && (typeof name !== "string" || name === "")) {
-    throw new OptionsError(`onThreads(): options.name must be a non-empty string (received ${received(name)})`);
-  }
+  if (name !== undefined && (typeof name !== "string" || name === "")) throw OptionsError.invalid("onThreads", ["options", "name"], "a non-empty string", name);
   return { name, transfer: checkTransfer<In>("onThreads", transfer) };
 }

@@ -14,7 +14,7 @@
  *   await pipe(files).map(onThreads(pool), { workers: 2 });
  * } catch (error) {
  *   if (error instanceof ThreadError) {
- *     console.log(error.message); // "map#1: ParseError: bad header (in a worker thread; element index [3])"
+ *     console.log(error.message); // "map#1: ParseError: bad header (in a worker thread; element [3])"
  *     console.log(error.cause);   // the copy of what the worker threw
  *   }
  * }
@@ -35,7 +35,7 @@ export class ThreadError extends Error {
    * made by the stage; `crashed` says whether the thread stopped (see {@link ThreadError.crashed}).
    */
   constructor(stage: string, index: readonly number[], cause: unknown, crashed: boolean) {
-    const where = `element index [${index.join(", ")}]`;
+    const where = `element [${index.join(", ")}]`;
     const message = crashed
       ? `${stage}: the worker thread stopped while running a call (${headline(cause)}; ${where})`
       : `${stage}: ${headline(cause)} (in a worker thread; ${where})`;

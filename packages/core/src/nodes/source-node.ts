@@ -1,5 +1,5 @@
 import { describeValue } from "../describe-value.js";
-import type { Settle } from "../run/settlement.js";
+import type { Settle } from "./source-outcome.js";
 
 /**
  * Where a run's elements come from: an array or other iterable, an async iterable

@@ -62,21 +62,104 @@ export const ERROR_POLICIES = Object.freeze(["fail", "skip", "collect"] as const
 export interface RetrySettings {
   /** Attempts after the first: an integer >= 0. */
   readonly retries: number;
-  /** The first back-off, in ms. */
+  /**
+   * The first back-off, in ms (0 to {@link maxTimerDelay}).
+   * @default 200 (`retryDefaults.minDelay`)
+   */
   readonly minDelay: number;
-  /** The longest back-off, in ms. */
+  /**
+   * The longest back-off, in ms (0 to {@link maxTimerDelay}).
+   * @default 30_000 (`retryDefaults.maxDelay`)
+   */
   readonly maxDelay: number;
-  /** How much each back-off grows. */
+  /**
+   * How much each back-off grows: 1 to {@link maxRetryFactor}.
+   * @default 2 (`retryDefaults.factor`)
+   */
   readonly factor: number;
-  /** `"full"`: each back-off is a random part of the computed one; `"none"`: exactly it. */
-  readonly jitter: "full" | "none";
-  /** No attempt starts later than this many ms after the first attempt started. */
+  /**
+   * `"full"`: each back-off is a random part of the computed one; `"none"`: exactly it.
+   * @default "full" (`retryDefaults.jitter`)
+   */
+  readonly jitter: JitterMode;
+  /**
+   * No attempt starts later than this many ms after the first attempt started.
+   * @default Infinity (`retryDefaults.maxRetryTime`): no limit
+   */
   readonly maxRetryTime: number;
   /** May refuse a retry (sync or async); `attempt` is the attempt that just failed. */
   readonly shouldRetry: ((error: unknown, attempt: number) => unknown) | undefined;
   /** May name the wait before the next attempt (a `Retry-After`); `undefined` means the back-off. */
   readonly delay: ((error: unknown, attempt: number) => unknown) | undefined;
 }
+
+/**
+ * How a back-off is jittered: `"full"` waits a random part of it (in [0, 1) of it), so the
+ * retries of many elements spread out; `"none"` waits exactly it.
+ *
+ * @example
+ * ```ts
+ * const jitter: JitterMode = "none";
+ * pipe(urls).map(fetchPage, { retry: { retries: 3, jitter } });
+ * ```
+ */
+export type JitterMode = (typeof JITTER_MODES)[number];
+
+/**
+ * Every {@link JitterMode}, for validation and error messages.
+ *
+ * @example
+ * ```ts
+ * JITTER_MODES.includes("full"); // true
+ * ```
+ */
+export const JITTER_MODES = Object.freeze(["full", "none"] as const);
+
+/**
+ * The defaults of a stage's `retry` object, for the fields it leaves out: the one place they
+ * are written (the DSL fills them in, the docs quote them).
+ *
+ * @example
+ * ```ts
+ * retryDefaults.minDelay; // 200
+ * const third = Math.min(retryDefaults.maxDelay, retryDefaults.minDelay * retryDefaults.factor ** 2); // 800: the back-off after attempt 3
+ * ```
+ */
+export const retryDefaults = Object.freeze({
+  /** @default 200 */
+  minDelay: 200,
+  /** @default 30_000 */
+  maxDelay: 30_000,
+  /** @default 2 */
+  factor: 2,
+  /** @default "full" */
+  jitter: "full",
+  /** @default Infinity */
+  maxRetryTime: Infinity,
+} as const satisfies Partial<RetrySettings>);
+
+/**
+ * The largest `retry.factor` a stage accepts: beyond it a back-off reaches `maxDelay` after
+ * one or two attempts anyway.
+ *
+ * @example
+ * ```ts
+ * pipe(urls).map(fetchPage, { retry: { retries: 3, factor: maxRetryFactor } });
+ * ```
+ */
+export const maxRetryFactor = 1_000;
+
+/**
+ * The longest wait a timer honours, in ms (2^31 - 1): `setTimeout` runs a longer delay after
+ * 1 ms. The upper limit of every duration option (`timeout`, `maxWait`, `retry.minDelay`, ...)
+ * and of a `retry.delay` result.
+ *
+ * @example
+ * ```ts
+ * setTimeout(wakeUp, Math.min(ms, maxTimerDelay));
+ * ```
+ */
+export const maxTimerDelay = 2_147_483_647;
 
 /**
  * The validated, complete options of one stage, as the scheduler reads them.
@@ -102,13 +185,22 @@ export interface RetrySettings {
 export interface StageSettings {
   /** Shown in errors; `map#2` style by default. */
   readonly name: string;
-  /** Calls of `f` in flight at once (integer >= 1). */
+  /**
+   * Calls of `f` in flight at once (integer >= 1).
+   * @default 1 (`stageDefaults.workers`)
+   */
   readonly workers: number;
-  /** Elements waiting at the stage's input; `0` means unbounded. */
+  /**
+   * Elements waiting at the stage's input; `0` means unbounded.
+   * @default `defaultMaxsize(workers)`
+   */
   readonly maxsize: number;
   /** Per-call limit in ms, or `undefined` for none. */
   readonly timeout: number | undefined;
-  /** What a timed-out call does to the run. */
+  /**
+   * What a timed-out call does to the run.
+   * @default "error" (`stageDefaults.onTimeout`)
+   */
   readonly onTimeout: TimeoutPolicy;
   /** Called once per stage per run before the first call; its object result joins `ctx`. */
   readonly onStart: ((info: HookInfo) => unknown) | undefined;
@@ -116,7 +208,10 @@ export interface StageSettings {
   readonly onDone: ((info: HookInfo) => unknown) | undefined;
   /** A limiter shared beyond the run, or a window for a limiter of the stage's own per run. */
   readonly rateLimit: RateLimiter | RateLimitWindow | undefined;
-  /** What happens to an element whose call failed, after its retries. */
+  /**
+   * What happens to an element whose call failed, after its retries.
+   * @default "fail" (`stageDefaults.onError`)
+   */
   readonly onError: ErrorPolicy;
   /** How failed calls are retried, or `undefined` for never. */
   readonly retry: RetrySettings | undefined;
@@ -147,6 +242,27 @@ export interface RateLimitWindow {
  * ```
  */
 export type StageFunction = (value: never, ctx: never) => unknown;
+
+/**
+ * The defaults of a stage's options that have a value when left out (the others are
+ * `undefined`: no timeout, no hooks, no rate limit, no retries; `maxsize` is
+ * {@link defaultMaxsize}). The one place they are written: the DSL and the adapter packages
+ * fill them in from here.
+ *
+ * @example
+ * ```ts
+ * stageDefaults.workers; // 1
+ * defaultMaxsize(stageDefaults.workers); // 16
+ * ```
+ */
+export const stageDefaults = Object.freeze({
+  /** @default 1 */
+  workers: 1,
+  /** @default "error" */
+  onTimeout: "error",
+  /** @default "fail" */
+  onError: "fail",
+} as const satisfies Partial<StageSettings>);
 
 /**
  * The default `maxsize` for a stage with `workers` workers: `max(16, workers)`. From the

@@ -4,7 +4,7 @@ import type { Producer, Receiver } from "./flow.js";
 import { END, Item, VALUE } from "./item.js";
 import { Run, type RunPart } from "./run.js";
 import { Claim } from "./settlement.js";
-import { anchorShape } from "./shape-anchors.js";
+import { anchorShape } from "../shape-anchors.js";
 import type { StageCounters } from "./stage-counters.js";
 
 const NO_VALUES: readonly unknown[] = Object.freeze([]);

@@ -2,7 +2,7 @@ import type { Producer, Receiver } from "./flow.js";
 import { VALUE, type Item } from "./item.js";
 import { Run } from "./run.js";
 import { settleDone } from "./settlement.js";
-import { anchorShape } from "./shape-anchors.js";
+import { anchorShape } from "../shape-anchors.js";
 
 const NO_VALUES: readonly unknown[] = Object.freeze([]);
 

@@ -1,6 +1,6 @@
 import type { Producer, Receiver } from "./flow.js";
 import { END, Item, PathLink } from "./item.js";
-import { anchorShape } from "./shape-anchors.js";
+import { anchorShape } from "../shape-anchors.js";
 
 /**
  * `concat(...)`: merges its inputs as elements arrive, prepending the input's position to

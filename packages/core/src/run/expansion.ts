@@ -1,7 +1,7 @@
 import { CallSlot } from "./call-slot.js";
 import { Item, PathLink, VALUE } from "./item.js";
 import { IterableReader, type ReadableKind, type ReaderHost } from "./iterable-reader.js";
-import { anchorShape } from "./shape-anchors.js";
+import { anchorShape } from "../shape-anchors.js";
 import { CallContext } from "./stage-info.js";
 import type { WorkerStage } from "./worker-stage.js";
 

@@ -1,6 +1,6 @@
 import type { Producer, Receiver } from "./flow.js";
 import { cloneItem, type Item } from "./item.js";
-import { anchorShape } from "./shape-anchors.js";
+import { anchorShape } from "../shape-anchors.js";
 
 /**
  * Broadcast for a node used more than once in one graph: the node runs once and every

@@ -1,5 +1,5 @@
 import type { Claim } from "./settlement.js";
-import { anchorShape } from "./shape-anchors.js";
+import { anchorShape } from "../shape-anchors.js";
 
 /** One step of an index path, linked towards its parent (or towards the outer concat). */
 export class PathLink {

@@ -1,6 +1,6 @@
 import { describeValue } from "../describe-value.js";
 import { ELEMENTS_PER_MACROTASK, noteTurn, scheduleMacrotask, shouldYield } from "./macrotask.js";
-import { anchorShape } from "./shape-anchors.js";
+import { anchorShape } from "../shape-anchors.js";
 import { isPromiseLike, nativeThen, whenSettled } from "./thenable.js";
 
 type AnyIterator = Iterator<unknown> | AsyncIterator<unknown>;

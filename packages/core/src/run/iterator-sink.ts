@@ -3,7 +3,7 @@ import type { Producer, Receiver } from "./flow.js";
 import { VALUE, type Item } from "./item.js";
 import type { Run } from "./run.js";
 import { settleDone } from "./settlement.js";
-import { anchorShape } from "./shape-anchors.js";
+import { anchorShape } from "../shape-anchors.js";
 
 type Resolve = (result: IteratorResult<unknown>) => void;
 type Reject = (reason: unknown) => void;

@@ -1,5 +1,5 @@
 import { DROP, END, Item, pathOf } from "./item.js";
-import { anchorShape } from "./shape-anchors.js";
+import { anchorShape } from "../shape-anchors.js";
 
 /** A slot of a frame: an element waiting its turn, a dropped position, or a nested expansion. */
 type Slot = Item | Frame | typeof DROPPED;

@@ -2,7 +2,7 @@ import type { Producer, Receiver } from "./flow.js";
 import { VALUE, type Item } from "./item.js";
 import { OrderBuffer } from "./order-buffer.js";
 import { Run } from "./run.js";
-import { anchorShape } from "./shape-anchors.js";
+import { anchorShape } from "../shape-anchors.js";
 
 /**
  * `ordered()`: puts elements back in index-path order and streams them, each as soon as

@@ -1,5 +1,6 @@
-import { inputsOf, type Node } from "../nodes/node.js";
-import { defaultMaxsize } from "../nodes/stage-settings.js";
+import { inputsOf, visitNode, visitorOf, type Node, type NodeVisitor } from "../nodes/node.js";
+import type { StageNode } from "../nodes/stage-node.js";
+import { defaultMaxsize, stageDefaults } from "../nodes/stage-settings.js";
 import { BatchStage } from "./batch-stage.js";
 import { ConcatStage } from "./concat-stage.js";
 import { FanOut, FanOutBranch } from "./fan-out.js";
@@ -70,21 +71,20 @@ export function wire(root: Node, run: Run, sink: Receiver & { upstream: Producer
 
 /** How many values may wait for an iterating consumer: the last stage's `maxsize` (docs/behaviour.md §4). */
 export function consumerCapacity(root: Node): number {
-  let node = root;
-  while (node.kind === "ordered") node = node.input;
-  switch (node.kind) {
-    case "map":
-    case "filter":
-    case "flatMap":
-    case "each":
-      return node.settings.maxsize;
-    case "batch":
-      // One batch waiting for the consumer, the "one batch downstream" of docs/behaviour.md §4.
-      return 1;
-    default:
-      return defaultMaxsize(1);
-  }
+  return visitNode(CAPACITY, root);
 }
+
+const CAPACITY: NodeVisitor<number> = {
+  ordered: (node) => consumerCapacity(node.input),
+  map: (node) => node.settings.maxsize,
+  filter: (node) => node.settings.maxsize,
+  flatMap: (node) => node.settings.maxsize,
+  each: (node) => node.settings.maxsize,
+  // One batch waiting for the consumer, the "one batch downstream" of docs/behaviour.md §4.
+  batch: () => 1,
+  source: () => defaultMaxsize(stageDefaults.workers),
+  concat: () => defaultMaxsize(stageDefaults.workers),
+};
 
 class Builder {
   readonly #facts: Map<Node, NodeFacts> | null;
@@ -113,44 +113,52 @@ class Builder {
   }
 
   #buildNode(node: Node, out: Receiver, markers: boolean): Producer {
-    switch (node.kind) {
-      case "source": {
-        const source = new SourceStage(this.run, node, markers);
-        source.out = out;
-        this.run.addPart(source, true);
-        return source;
-      }
-      case "ordered": {
-        const stage = new OrderedStage(this.run, markers);
-        stage.out = out;
-        stage.upstream = this.build(node.input, stage, true);
-        return stage;
-      }
-      case "batch": {
-        const stage = new BatchStage(this.run, node, markers);
-        stage.out = out;
-        this.run.addPart(stage, false);
-        stage.upstream = this.build(node.input, stage, false);
-        return stage;
-      }
-      case "concat": {
-        const stage = new ConcatStage(node.inputs.length, markers);
-        stage.out = out;
-        node.inputs.forEach((input, i) => {
-          const receiver = stage.inputs[i]!;
-          receiver.upstream = this.build(input, receiver, markers);
-        });
-        return stage;
-      }
-      default: {
-        const stage = new WorkerStage(this.run, node, markers);
-        stage.out = out;
-        this.run.addPart(stage, false);
-        stage.upstream = this.build(node.input, stage, markers);
-        return stage;
-      }
-    }
+    return visitorOf(BUILD, node)(node, this, out, markers);
   }
+}
+
+/** How each node kind becomes a running part, connected to `out`, its inputs built by `builder`. */
+const BUILD: NodeVisitor<Producer, [builder: Builder, out: Receiver, markers: boolean]> = {
+  source: (node, builder, out, markers) => {
+    const source = new SourceStage(builder.run, node, markers);
+    source.out = out;
+    builder.run.addPart(source, true);
+    return source;
+  },
+  ordered: (node, builder, out, markers) => {
+    const stage = new OrderedStage(builder.run, markers);
+    stage.out = out;
+    stage.upstream = builder.build(node.input, stage, true);
+    return stage;
+  },
+  batch: (node, builder, out, markers) => {
+    const stage = new BatchStage(builder.run, node, markers);
+    stage.out = out;
+    builder.run.addPart(stage, false);
+    stage.upstream = builder.build(node.input, stage, false);
+    return stage;
+  },
+  concat: (node, builder, out, markers) => {
+    const stage = new ConcatStage(node.inputs.length, markers);
+    stage.out = out;
+    node.inputs.forEach((input, i) => {
+      const receiver = stage.inputs[i]!;
+      receiver.upstream = builder.build(input, receiver, markers);
+    });
+    return stage;
+  },
+  map: buildWorker,
+  filter: buildWorker,
+  flatMap: buildWorker,
+  each: buildWorker,
+};
+
+function buildWorker(node: StageNode, builder: Builder, out: Receiver, markers: boolean): Producer {
+  const stage = new WorkerStage(builder.run, node, markers);
+  stage.out = out;
+  builder.run.addPart(stage, false);
+  stage.upstream = builder.build(node.input, stage, markers);
+  return stage;
 }
 
 /**

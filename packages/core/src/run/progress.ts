@@ -1,6 +1,6 @@
 import type { RunStats, RunState, SourceStats } from "../run-stats.js";
 import type { Run } from "./run.js";
-import { anchorShape } from "./shape-anchors.js";
+import { anchorShape } from "../shape-anchors.js";
 import { snapshotOf, type StageCounters } from "./stage-counters.js";
 
 /** The interval between two `onProgress` calls when `progressInterval` is not given. */

@@ -1,7 +1,7 @@
 import type { Ledger } from "./settlement.js";
 import { ElementErrors, type ElementError } from "../errors.js";
 import type { SignalSource } from "./stage-info.js";
-import { anchorShape } from "./shape-anchors.js";
+import { anchorShape } from "../shape-anchors.js";
 import { isPromiseLike, whenSettled } from "./thenable.js";
 
 /** A part of a run that does asynchronous work and must report when it has fully stopped. */

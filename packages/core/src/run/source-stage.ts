@@ -7,7 +7,7 @@ import { reopenedSourceError, rememberOpened } from "./one-shot-sources.js";
 import { Run, type RunPart } from "./run.js";
 import { sizeOf, type CountedSource } from "./progress.js";
 import { Ledger } from "./settlement.js";
-import { anchorShape } from "./shape-anchors.js";
+import { anchorShape } from "../shape-anchors.js";
 import { isPromiseLike, whenSettled } from "./thenable.js";
 
 /**

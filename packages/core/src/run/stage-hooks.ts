@@ -88,7 +88,9 @@ export class StageHooks {
     this.pending = false;
     const problem = contextProblem(value);
     if (problem !== undefined) {
-      this.#failed(new OptionsError(`${this.#stage.name}: onStart ${problem}`));
+      const { name } = this.#stage;
+      const issue = { path: [], expected: problem.expected, received: value, message: `onStart ${problem.message}` };
+      this.#failed(new OptionsError(`${name}: ${issue.message}`, { method: name, issues: [issue] }));
       return;
     }
     this.started = true;
@@ -103,20 +105,26 @@ export class StageHooks {
   }
 }
 
-/** Why an `onStart` result cannot be merged into `ctx`, or `undefined` when it can. */
-function contextProblem(value: unknown): string | undefined {
+/** Why an `onStart` result cannot be merged into `ctx` (what it must be, and the sentence), or `undefined` when it can. */
+function contextProblem(value: unknown): { expected: string; message: string } | undefined {
   if (value == null) return undefined;
   const prototype: unknown = typeof value === "object" ? Object.getPrototypeOf(value) : undefined;
   if (prototype !== Object.prototype && prototype !== null) {
     // Only own properties can be copied onto ctx: a class instance would lose its methods.
-    return (
-      `must return a plain object, null or undefined (received ${describeValue(value)}); ` +
-      `to share an instance, return it under a key: onStart: () => ({ client: new Client() })`
-    );
+    const expected = "a plain object, null or undefined";
+    return {
+      expected,
+      message:
+        `must return ${expected} (received ${describeValue(value)}); ` +
+        `to share an instance, return it under a key: onStart: () => ({ client: new Client() })`,
+    };
   }
   for (const key of RESERVED_CONTEXT_KEYS) {
     if (key in (value as object)) {
-      return `must not return the reserved key "${key}" (reserved: ${RESERVED_CONTEXT_KEYS.join(", ")})`;
+      return {
+        expected: `an object without the reserved keys (${RESERVED_CONTEXT_KEYS.join(", ")})`,
+        message: `must not return the reserved key "${key}" (reserved: ${RESERVED_CONTEXT_KEYS.join(", ")})`,
+      };
     }
   }
   return undefined;

@@ -1,6 +1,6 @@
 import type { EngineContext, HookInfo } from "../context.js";
 import { Item, pathOf } from "./item.js";
-import { anchorShape } from "./shape-anchors.js";
+import { anchorShape } from "../shape-anchors.js";
 
 /** Anything that can hand out the `AbortSignal` a call or hook should watch. */
 export interface SignalSource {

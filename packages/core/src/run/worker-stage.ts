@@ -13,7 +13,7 @@ import { DROP, END, Item, VALUE, pathOf } from "./item.js";
 import { readableKind, type ReadableKind } from "./iterable-reader.js";
 import { Run, type RunPart } from "./run.js";
 import { settleDone, settleFailed } from "./settlement.js";
-import { anchorShape } from "./shape-anchors.js";
+import { anchorShape } from "../shape-anchors.js";
 import type { StageCounters } from "./stage-counters.js";
 import { StageHooks, type HookedStage } from "./stage-hooks.js";
 import { CallContext, type CallOwner } from "./stage-info.js";
@@ -384,9 +384,14 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
           this.#drop(item);
         }
         return;
-      default:
+      case "each":
+      case "flatMap": // never here (its result is an expansion), listed for exhaustiveness
         this.done++;
         this.#drop(item);
+        return;
+      default:
+        // Exhaustive: a new stage kind fails to compile until it is handled above.
+        this.#kind satisfies never;
     }
   }
 
