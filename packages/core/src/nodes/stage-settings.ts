@@ -25,15 +25,20 @@ export const TIMEOUT_POLICIES = Object.freeze(["error", "skip"] as const);
 /**
  * What a stage does with an element it gave up on (after its retries): `"fail"` the run (the
  * default), `"skip"` the element, `"collect"` it for the end of the run, or hand it to a
- * handler and then drop it (a handler that throws or rejects fails the run).
+ * handler and then drop it (a handler that throws or rejects fails the run). The handler's
+ * second argument has the stage's name and the run's `signal`: the element keeps its slot
+ * while a promise of the handler is pending, but teardown does not wait for it (the signal
+ * aborts, and whatever the promise settles to later is ignored).
  *
  * @example
  * ```ts
- * const policy: ErrorPolicy = (failure) => log.warn(failure.message);
+ * const policy: ErrorPolicy = async (failure, { signal }) => {
+ *   await fetch(alertsUrl, { method: "POST", body: failure.message, signal });
+ * };
  * pipe(urls).map(fetchPage, { retry: 3, onError: policy });
  * ```
  */
-export type ErrorPolicy = (typeof ERROR_POLICIES)[number] | ((failure: ElementError) => void | PromiseLike<void>);
+export type ErrorPolicy = (typeof ERROR_POLICIES)[number] | ((failure: ElementError, info: HookInfo) => void | PromiseLike<void>);
 
 /**
  * Every named {@link ErrorPolicy}, for validation and error messages.
@@ -72,10 +77,13 @@ export interface RetrySettings {
   readonly jitter: "full" | "none";
   /** No attempt starts later than this many ms after the first attempt started. */
   readonly maxRetryTime: number;
-  /** May refuse a retry (sync or async); `attempt` is the attempt that just failed. */
-  readonly shouldRetry: ((error: unknown, attempt: number) => unknown) | undefined;
-  /** May name the wait before the next attempt (a `Retry-After`); `undefined` means the back-off. */
-  readonly delay: ((error: unknown, attempt: number) => unknown) | undefined;
+  /**
+   * May refuse a retry (sync or async); `attempt` is the attempt that just failed, `info` has
+   * the stage and the run's signal (teardown does not wait for a pending answer).
+   */
+  readonly shouldRetry: ((error: unknown, attempt: number, info: HookInfo) => unknown) | undefined;
+  /** May name the wait before the next attempt (a `Retry-After`); `undefined` means the back-off. Called like `shouldRetry`. */
+  readonly delay: ((error: unknown, attempt: number, info: HookInfo) => unknown) | undefined;
 }
 
 /**
