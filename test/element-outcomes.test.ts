@@ -2,6 +2,7 @@
  * Element outcomes (docs/behaviour.md §10): `onError`, `retry`, `ElementError(s)`,
  * `toResult()` and `parse(schema)`.
  */
+import { runInNewContext } from "node:vm";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import {
@@ -16,6 +17,8 @@ import {
   type HookInfo,
   type Pipeline,
   type StageOptions,
+  type StandardResult,
+  type StandardSchema,
 } from "@sluice/dsl";
 import { deferred, range, sleep, until } from "./helpers/time.js";
 import { recordUnhandledRejections } from "./helpers/unhandled.js";
@@ -826,6 +829,26 @@ describe("parse(schema)", () => {
     });
     expect(await pipe([1, 2, 3, 4]).parse(Even, { workers: 4, onError: "skip" }).ordered()).toEqual([2, 4]);
     await expect(pipe([1]).parse(Even)).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it("awaits a validator whose promise comes from another realm (a vm context)", async () => {
+    // What an iframe's or a vm context's Promise looks like here: a thenable, not an instanceof Promise.
+    const Doubled: StandardSchema<unknown, number> = {
+      "~standard": {
+        version: 1,
+        vendor: "test",
+        validate: (value) =>
+          runInNewContext("Promise.resolve(result)", {
+            result: typeof value === "number" ? { value: value * 2 } : { issues: [{ message: "not a number" }] },
+          }) as Promise<StandardResult<number>>,
+      },
+    };
+    expect(runInNewContext("Promise.resolve()") instanceof Promise).toBe(false);
+    const { results, errors } = await pipe<unknown>([1, "x", 3]).parse(Doubled, { onError: "collect" }).ordered().toResult();
+    expect(results).toEqual([2, 6]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.error).toBeInstanceOf(ValidationError);
+    expect(errors[0]!.value).toBe("x");
   });
 
   it("rejects a non-schema with an OptionsError, and validates its options like any stage", () => {

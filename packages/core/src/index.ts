@@ -32,3 +32,4 @@ export { collect, collectResult, iterate, type RunOptions, type RunResult } from
 export type { RunState, RunStats, SourceStats, StageStats } from "./run-stats.js";
 export { CallContext, StageInfo } from "./run/stage-info.js";
 export type { Settle, SourceOutcome } from "./run/settlement.js";
+export { isPromiseLike } from "./run/thenable.js";
