@@ -20,6 +20,7 @@ export {
   ERROR_POLICIES,
   TIMEOUT_POLICIES,
   defaultMaxsize,
+  maxTimerDelay,
   type ErrorPolicy,
   type RetrySettings,
   type RateLimitWindow,

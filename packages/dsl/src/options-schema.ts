@@ -3,20 +3,18 @@
  * a browser bundle takes only the checks used here). Internal: no public declaration
  * refers to this module, so consumers' type checks never load zod's declarations.
  */
-import { ERROR_POLICIES, RateLimiter, TIMEOUT_POLICIES, type ErrorPolicy, type RunStats } from "@sluice/core";
+import { ERROR_POLICIES, RateLimiter, TIMEOUT_POLICIES, maxTimerDelay, type ErrorPolicy, type RunStats } from "@sluice/core";
 import * as z from "zod/mini";
 import type { HookInfo } from "./context.js";
 
 const isFunction = (value: unknown): value is (...args: never[]) => unknown => typeof value === "function";
 
-/** The longest wait a timer honours, in ms. */
-const MAX_TIMER_MS = 2_147_483_647;
 /** A length of time a timer measures (> 0), and its words in error messages. */
-const duration = () => z.number().check(z.positive(), z.maximum(MAX_TIMER_MS));
-export const DURATION_ALLOWED = `a number of milliseconds > 0 (at most ${MAX_TIMER_MS})`;
+const duration = () => z.number().check(z.positive(), z.maximum(maxTimerDelay));
+export const DURATION_ALLOWED = `a number of milliseconds > 0 (at most ${maxTimerDelay})`;
 /** A wait that may be zero (>= 0), and its words in error messages. */
-const delay = () => z.number().check(z.minimum(0), z.maximum(MAX_TIMER_MS));
-export const DELAY_ALLOWED = `a number of milliseconds >= 0 (at most ${MAX_TIMER_MS})`;
+const delay = () => z.number().check(z.minimum(0), z.maximum(maxTimerDelay));
+export const DELAY_ALLOWED = `a number of milliseconds >= 0 (at most ${maxTimerDelay})`;
 
 /** A `{ limit, interval }` rate limit (a stage's `rateLimit`, and `rateLimiter()`'s options). */
 export const rateLimitWindowSchema = z.strictObject({

@@ -157,6 +157,19 @@ export interface RateLimitWindow {
 export type StageFunction = (value: never, ctx: never) => unknown;
 
 /**
+ * The longest wait a timer honours, in ms: 2^31 - 1 (about 24.8 days). Node and browsers run
+ * a longer `setTimeout` after 1 ms instead, so every timer of sluice is capped at this, and a
+ * longer wait (a limiter's pause) is waited out in steps of it.
+ *
+ * @default 2_147_483_647
+ * @example
+ * ```ts
+ * setTimeout(wakeUp, Math.min(waitMs, maxTimerDelay));
+ * ```
+ */
+export const maxTimerDelay = 2_147_483_647;
+
+/**
  * The default `maxsize` for a stage with `workers` workers: `max(16, workers)`. From the
  * benchmark's sweep (docs/benchmarks.md): under jittery latency a floor of 16 keeps stages
  * within noise of unbounded queues, and from 16 workers up `maxsize = workers` already does,

@@ -1,7 +1,7 @@
 import type { HookInfo } from "../context.js";
 import { describeValue } from "../describe-value.js";
 import { ElementError, OptionsError, ValidationError } from "../errors.js";
-import type { ErrorPolicy, RetrySettings } from "../nodes/stage-settings.js";
+import { maxTimerDelay, type ErrorPolicy, type RetrySettings } from "../nodes/stage-settings.js";
 import type { RateWaiter } from "../rate-limiter.js";
 import { pathOf, type Item } from "./item.js";
 import type { Run } from "./run.js";
@@ -197,13 +197,13 @@ export class ElementOutcomes {
       (wait, nowInline) => {
         if (wait === undefined) {
           this.#schedule(item, error, attempt, firstStart, emitted, backoff(retry, attempt), nowInline);
-        } else if (typeof wait === "number" && wait >= 0 && wait <= MAX_DELAY) {
+        } else if (typeof wait === "number" && wait >= 0 && wait <= maxTimerDelay) {
           this.#schedule(item, error, attempt, firstStart, emitted, wait, nowInline);
         } else {
           this.#stage.failRun(
             item,
             new TypeError(
-              `${this.#stage.name}: retry.delay must return a number of ms from 0 to ${MAX_DELAY}, or undefined for the back-off (received ${describeValue(wait)})`,
+              `${this.#stage.name}: retry.delay must return a number of ms from 0 to ${maxTimerDelay}, or undefined for the back-off (received ${describeValue(wait)})`,
             ),
             nowInline,
           );
@@ -297,9 +297,6 @@ export class PendingRetry implements RateWaiter {
     };
   }
 }
-
-/** The longest wait `setTimeout` honours. */
-const MAX_DELAY = 2_147_483_647;
 
 /** Errors that no retry can fix: bad options, invalid elements. Teardown is checked separately. */
 function isRetryable(error: unknown): boolean {
