@@ -2,6 +2,7 @@
  * Element outcomes (docs/behaviour.md §10): `onError`, `retry`, `ElementError(s)`,
  * `toResult()` and `parse(schema)`.
  */
+import { runInNewContext } from "node:vm";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import {
@@ -13,9 +14,13 @@ import {
   pipe,
   rateLimiter,
   type ErrorPolicy,
+  type HookInfo,
   type Pipeline,
+  type StageOptions,
+  type StandardResult,
+  type StandardSchema,
 } from "@sluice/dsl";
-import { deferred, range, sleep } from "./helpers/time.js";
+import { deferred, range, sleep, until } from "./helpers/time.js";
 import { recordUnhandledRejections } from "./helpers/unhandled.js";
 
 const unhandled = recordUnhandledRejections();
@@ -317,6 +322,100 @@ describe("an onError handler", () => {
     );
     expect(most).toBeLessThanOrEqual(3);
     expect(most).toBeGreaterThan(1);
+  });
+});
+
+describe("outcome handlers that never settle", () => {
+  type Handler = "shouldRetry" | "delay" | "onError";
+  const handlers: readonly Handler[] = ["shouldRetry", "delay", "onError"];
+
+  /** Stage options whose `handler` records the info it gets and returns a promise that never settles. */
+  function hanging(handler: Handler, infos: HookInfo[]): StageOptions<{}> {
+    const hang = (...args: unknown[]) => {
+      infos.push(args.at(-1) as HookInfo);
+      return new Promise<never>(() => undefined);
+    };
+    if (handler === "onError") return { onError: hang };
+    return { retry: { retries: 1, minDelay: 0, [handler]: hang } };
+  }
+
+  for (const handler of handlers) {
+    it(`${handler} gets the stage and the run's signal, and an abort settles the run without waiting for it`, async () => {
+      const controller = new AbortController();
+      const reason = new Error("stop");
+      const infos: HookInfo[] = [];
+      const onDone = vi.fn();
+      let outcome: unknown = "pending";
+      pipe([1, 2])
+        .map(
+          (x) => {
+            throw new Error(`bad ${x}`);
+          },
+          { name: "fetch", workers: 2, onDone, ...hanging(handler, infos) },
+        )
+        .toArray({ signal: controller.signal })
+        .then(
+          () => (outcome = "resolved"),
+          (error: unknown) => (outcome = error),
+        );
+      await until(() => infos.length === 2, "both handlers to be called");
+      expect(infos[0]!.stage).toBe("fetch");
+      expect(infos[0]!.signal.aborted).toBe(false);
+      controller.abort(reason);
+      await until(() => outcome !== "pending", "the run to settle");
+      expect(outcome).toBe(reason);
+      expect(onDone).toHaveBeenCalledTimes(1);
+      expect(infos[1]!.signal.aborted).toBe(true);
+      expect(infos[1]!.signal.reason).toBe(reason);
+    });
+
+    it(`${handler}: a run that fails elsewhere settles without waiting for it`, async () => {
+      const boom = new Error("downstream");
+      const infos: HookInfo[] = [];
+      let outcome: unknown = "pending";
+      pipe([1, 2])
+        .map(
+          async (x) => {
+            if (x === 1) throw new Error("bad 1");
+            await until(() => infos.length === 1, "the handler to be called");
+            return x;
+          },
+          { workers: 2, ...hanging(handler, infos) },
+        )
+        .map(() => {
+          throw boom;
+        })
+        .toArray()
+        .then(
+          () => (outcome = "resolved"),
+          (error: unknown) => (outcome = error),
+        );
+      await until(() => outcome !== "pending", "the run to settle");
+      expect(outcome).toBe(boom);
+      expect(infos[0]!.signal.aborted).toBe(true);
+    });
+  }
+
+  it("a handler that settles after the run was torn down changes nothing", async () => {
+    const late = deferred<void>();
+    const controller = new AbortController();
+    let called = false;
+    const result = pipe([1]).map(
+      () => {
+        throw new Error("bad");
+      },
+      {
+        onError: () => {
+          called = true;
+          return late.promise;
+        },
+      },
+    ).toResult({ signal: controller.signal });
+    await until(() => called, "the handler to be called");
+    controller.abort(new Error("stop"));
+    await expect(result).rejects.toThrow("stop");
+    late.reject(new Error("late"));
+    await sleep(1);
   });
 });
 
@@ -631,6 +730,40 @@ describe("retry", () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it("a shouldRetry or delay that tears the run down arms no back-off and starts no new attempt", async () => {
+    vi.useFakeTimers();
+    for (const decision of ["shouldRetry", "delay"] as const) {
+      const controller = new AbortController();
+      const reason = new Error(`stopped by ${decision}`);
+      const attempts: number[] = [];
+      const decide = () => {
+        controller.abort(reason);
+        return decision === "shouldRetry" ? true : 60_000;
+      };
+      const onDone = vi.fn();
+      let outcome: unknown = "pending";
+      pipe([1])
+        .map(
+          (_x, ctx) => {
+            attempts.push(ctx.attempt);
+            throw new Error("down");
+          },
+          { retry: { retries: 3, minDelay: 60_000, [decision]: decide }, onDone },
+        )
+        .toArray({ signal: controller.signal })
+        .then(
+          () => (outcome = "resolved"),
+          (error: unknown) => (outcome = error),
+        );
+      await vi.advanceTimersByTimeAsync(0);
+      expect(outcome).toBe(reason);
+      expect(vi.getTimerCount()).toBe(0);
+      expect(onDone).toHaveBeenCalledTimes(1);
+      await vi.runAllTimersAsync();
+      expect(attempts).toEqual([1]);
+    }
+  });
+
   it("a back-off wakes on time even when a late call of a timed-out attempt settles", async () => {
     const late = deferred<number>();
     const result = await pipe([1]).map(
@@ -696,6 +829,26 @@ describe("parse(schema)", () => {
     });
     expect(await pipe([1, 2, 3, 4]).parse(Even, { workers: 4, onError: "skip" }).ordered()).toEqual([2, 4]);
     await expect(pipe([1]).parse(Even)).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it("awaits a validator whose promise comes from another realm (a vm context)", async () => {
+    // What an iframe's or a vm context's Promise looks like here: a thenable, not an instanceof Promise.
+    const Doubled: StandardSchema<unknown, number> = {
+      "~standard": {
+        version: 1,
+        vendor: "test",
+        validate: (value) =>
+          runInNewContext("Promise.resolve(result)", {
+            result: typeof value === "number" ? { value: value * 2 } : { issues: [{ message: "not a number" }] },
+          }) as Promise<StandardResult<number>>,
+      },
+    };
+    expect(runInNewContext("Promise.resolve()") instanceof Promise).toBe(false);
+    const { results, errors } = await pipe<unknown>([1, "x", 3]).parse(Doubled, { onError: "collect" }).ordered().toResult();
+    expect(results).toEqual([2, 6]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.error).toBeInstanceOf(ValidationError);
+    expect(errors[0]!.value).toBe("x");
   });
 
   it("rejects a non-schema with an OptionsError, and validates its options like any stage", () => {

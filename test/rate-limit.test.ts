@@ -5,7 +5,7 @@
  * every start, and no timer outlives a run.
  */
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { OptionsError, RateLimiter, TimeoutError, pipe, rateLimiter, type RateWaiter } from "@sluice/dsl";
 import { CountingSource } from "./helpers/probes.js";
 import { range, sleep, until } from "./helpers/time.js";
@@ -159,6 +159,86 @@ describe("RateLimiter", () => {
     expect(limiter.acquire(waiter)).toBe(false);
     await until(() => waiter.grants === 1, "the grant after the pause", 1_000);
     expect(performance.now() - asked).toBeGreaterThanOrEqual(38);
+  });
+
+  /** The error `call` throws. */
+  function thrown(call: () => void): unknown {
+    try {
+      call();
+    } catch (error) {
+      return error;
+    }
+    return undefined;
+  }
+
+  it("pauseFor rejects what is not a finite number of ms >= 0, naming itself and the value, and the limit holds", () => {
+    const limiter = new RateLimiter(1, 60_000);
+    const cases: Array<[unknown, ErrorConstructor, string]> = [
+      [Number.NaN, RangeError, "NaN"],
+      [-1, RangeError, "-1"],
+      [Infinity, RangeError, "Infinity"],
+      ["5", TypeError, '"5"'],
+      [undefined, TypeError, "undefined"],
+    ];
+    for (const [ms, type, received] of cases) {
+      const error = thrown(() => limiter.pauseFor(ms as number));
+      expect(error).toBeInstanceOf(type);
+      expect((error as Error).message).toBe(`pauseFor(): ms must be a finite number of milliseconds >= 0 (received ${received})`);
+    }
+    // Number(res.headers.get("retry-after")) * 1_000 of an HTTP date is NaN: it must not lift the limit.
+    const order: string[] = [];
+    expect(limiter.acquire(new Waiter(order, "a"))).toBe(true);
+    const b = new Waiter(order, "b");
+    expect(limiter.acquire(b)).toBe(false);
+    limiter.cancel(b);
+  });
+
+  it("pauseUntil holds every start until a date (a Retry-After HTTP date), as a Date or ms since the epoch", async () => {
+    const limiter = rateLimiter({ limit: 100, interval: 10 });
+    const order: string[] = [];
+    const first = new Waiter(order, "first");
+    limiter.pauseUntil(new Date(Date.now() + 40));
+    expect(limiter.acquire(first)).toBe(false);
+    await until(() => first.grants === 1, "the grant after the pause", 1_000);
+    // A date in the past does not pause.
+    limiter.pauseUntil(Date.now() - 1_000);
+    expect(limiter.acquire(new Waiter(order, "second"))).toBe(true);
+    limiter.pauseUntil(Date.now() + 60_000);
+    const third = new Waiter(order, "third");
+    expect(limiter.acquire(third)).toBe(false);
+    limiter.cancel(third);
+    for (const [until, received] of [
+      [new Date("not a date"), "Invalid Date"],
+      [Number.NaN, "NaN"],
+      ["tomorrow", '"tomorrow"'],
+    ] as const) {
+      const error = thrown(() => limiter.pauseUntil(until as Date));
+      expect(error).toBeInstanceOf(typeof until === "string" ? TypeError : RangeError);
+      expect((error as Error).message).toBe(`pauseUntil(): until must be a valid Date or a number of ms since the epoch (received ${received})`);
+    }
+    expect(order).toEqual(["first"]);
+  });
+
+  it("a pause longer than the longest timer waits in timer-sized steps, not in Node's 1 ms overflow loop", async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on("warning", onWarning);
+    const setTimeoutSpy = vi.spyOn(globalThis, "setTimeout");
+    try {
+      const limiter = new RateLimiter(1, 10);
+      limiter.pauseFor(2 ** 32);
+      const waiter = new Waiter([], "w");
+      expect(limiter.acquire(waiter)).toBe(false);
+      await sleep(30);
+      const longTimers = setTimeoutSpy.mock.calls.map((call) => call[1] ?? 0).filter((ms) => ms > 1_000);
+      expect(longTimers).toEqual([2_147_483_647]);
+      expect(waiter.grants).toBe(0);
+      limiter.cancel(waiter);
+    } finally {
+      setTimeoutSpy.mockRestore();
+      process.off("warning", onWarning);
+    }
+    expect(warnings).not.toContain("TimeoutOverflowWarning");
   });
 
   it("cancel() removes a waiter and leaves no timer when nobody waits", () => {

@@ -76,6 +76,38 @@ describe("toReadableStream()", () => {
     await expect(reader.read()).rejects.toBe(reason);
   });
 
+  it("a run that fails while no read is pending errors the stream at once: reader.closed rejects", async () => {
+    for (const cause of ["f throws", "the caller aborts"] as const) {
+      const controller = new AbortController();
+      const boom = new Error(cause);
+      let failing = false;
+      const stream = pipe([1, 2])
+        .map(
+          async (x) => {
+            if (x === 1) return x;
+            await sleep(1);
+            failing = true;
+            if (cause === "f throws") throw boom;
+            controller.abort(boom);
+            return x;
+          },
+          { workers: 2 },
+        )
+        .toReadableStream({ signal: controller.signal });
+      const reader = stream.getReader();
+      let closed: unknown = "pending";
+      reader.closed.then(
+        () => (closed = "closed"),
+        (error: unknown) => (closed = error),
+      );
+      expect(await reader.read()).toEqual({ done: false, value: 1 });
+      await until(() => failing, "the failing call");
+      await until(() => closed !== "pending", "reader.closed to settle", 1_000);
+      expect(closed).toBe(boom);
+      await expect(reader.read()).rejects.toBe(boom);
+    }
+  });
+
   it("rejects bad options before anything runs", () => {
     expect(() => pipe([1]).toReadableStream({ signal: "x" } as never)).toThrow(
       /^toReadableStream\(\): options.signal must be an AbortSignal/,

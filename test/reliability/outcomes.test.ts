@@ -183,6 +183,17 @@ type Teardown =
   | { readonly how: "onDoneThrows"; readonly stage: number }
   | { readonly how: "handlerThrows" };
 
+/** Resolves after `ms` milliseconds, or rejects at once (clearing its timer) when `signal` aborts. */
+function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    });
+  });
+}
+
 /** Timers alive in this process (back-off timers are `Timeout`s). */
 const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === "Timeout").length;
 
@@ -228,8 +239,9 @@ describe("element outcomes under teardown, as properties", () => {
               }
               return macrotask().then(() => (failed ? Promise.reject(new Error("f")) : result));
             };
-            const handler: ErrorPolicy = async () => {
-              await sleep(2);
+            // Teardown does not wait for a handler: one that keeps a timer must clear it when the run's signal aborts.
+            const handler: ErrorPolicy = async (_failure, { signal }) => {
+              await sleepUnlessAborted(2, signal);
               if (teardown.how === "handlerThrows") throw thrown;
             };
             pipeline = addStage(pipeline, stage.kind, f, {

@@ -5,6 +5,7 @@ import {
   ElementErrors,
   pipe,
   type ErrorPolicy,
+  type HookInfo,
   type Pipeline,
   type RetryOptions,
   type RunResult,
@@ -42,6 +43,25 @@ describe("element outcomes, typed", () => {
     pipe([1]).map((x) => x, { onError: async () => undefined });
   });
 
+  it("shouldRetry, delay and onError handlers get the stage's HookInfo (the run's signal) last", () => {
+    pipe([1]).map((x) => x, {
+      retry: {
+        retries: 2,
+        shouldRetry: (_error, attempt, info) => {
+          expectTypeOf(attempt).toEqualTypeOf<number>();
+          expectTypeOf(info).toEqualTypeOf<HookInfo>();
+          expectTypeOf(info.signal).toEqualTypeOf<AbortSignal>();
+          return true;
+        },
+        delay: (_error, _attempt, { signal }) => (signal.aborted ? undefined : 100),
+      },
+      onError: async (_failure, info) => {
+        expectTypeOf(info.stage).toEqualTypeOf<string>();
+        await fetch("https://example.com/alerts", { method: "POST", signal: info.signal });
+      },
+    });
+  });
+
   it("toResult() gives the results and the errors", () => {
     expectTypeOf(pipe([1]).map(String).toResult()).toEqualTypeOf<Promise<RunResult<string>>>();
     expectTypeOf<RunResult<string>["errors"]>().toEqualTypeOf<ElementError[]>();
@@ -71,7 +91,7 @@ describe("element outcomes, typed", () => {
   });
 
   it("onError's named policies are core's", () => {
-    expectTypeOf<(typeof ERROR_POLICIES)[number] | ((failure: ElementError) => void | PromiseLike<void>)>().toEqualTypeOf<
+    expectTypeOf<(typeof ERROR_POLICIES)[number] | ((failure: ElementError, info: HookInfo) => void | PromiseLike<void>)>().toEqualTypeOf<
       StageSettings["onError"]
     >();
     expectTypeOf<NonNullable<StageOptions["onError"]>>().toEqualTypeOf<StageSettings["onError"]>();

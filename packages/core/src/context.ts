@@ -32,7 +32,9 @@ export interface EngineContext {
 }
 
 /**
- * What `onStart` receives; `onDone` receives it merged with `onStart`'s result.
+ * What `onStart` receives; `onDone` receives it merged with `onStart`'s result. It is also the
+ * last argument of `retry.shouldRetry`, `retry.delay` and an `onError` handler, whose
+ * promises teardown does not wait for: they should stop when `signal` aborts.
  *
  * @example
  * ```ts

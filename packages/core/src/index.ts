@@ -48,3 +48,4 @@ export { collect, collectResult, iterate, type RunOptions, type RunResult } from
 export type { RunState, RunStats, SourceStats, StageStats } from "./run-stats.js";
 export { CallContext, StageInfo } from "./run/stage-info.js";
 export type { Settle, SourceOutcome } from "./nodes/source-outcome.js";
+export { isPromiseLike } from "./run/thenable.js";

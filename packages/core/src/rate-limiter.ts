@@ -1,4 +1,6 @@
 import { BoundedQueue } from "./bounded-queue.js";
+import { describeValue } from "./describe-value.js";
+import { maxTimerDelay } from "./nodes/stage-settings.js";
 
 /**
  * Something waiting for a turn from a {@link RateLimiter}: a stage with elements queued.
@@ -16,7 +18,8 @@ const clock: { now(): number } = typeof globalThis.performance?.now === "functio
  * A sliding-window rate limit: at most `limit` call starts in any rolling window of
  * `interval` ms (not fixed windows, which let twice the limit through around a window's
  * edge). One limiter can be shared by several stages, pipelines and runs; its waiters are
- * served in FIFO order; `pauseFor(ms)` holds every start for a while (a 429's `Retry-After`).
+ * served in FIFO order; `pauseFor(ms)` and `pauseUntil(date)` hold every start for a while
+ * (a 429's `Retry-After`).
  * It keeps a timer only while someone waits.
  *
  * @example
@@ -76,14 +79,56 @@ export class RateLimiter {
 
   /**
    * Holds every start for `ms` milliseconds from now (or longer, if already paused longer):
-   * for a server's `Retry-After`.
+   * for a server's `Retry-After` in seconds. Throws a `TypeError` when `ms` is not a number
+   * and a `RangeError` when it is NaN, negative or infinite (a pause it cannot end, or none
+   * at all, would be a silent mistake); see {@link pauseUntil} for the date form.
    *
+   * @param ms - how long to hold every start: a finite number of milliseconds >= 0
    * @example
    * ```ts
-   * if (response.status === 429) limiter.pauseFor(Number(response.headers.get("retry-after")) * 1_000);
+   * const response = await fetch(url);
+   * if (response.status === 429) {
+   *   // Retry-After is either a number of seconds or an HTTP date.
+   *   const retryAfter = response.headers.get("retry-after") ?? "1";
+   *   const seconds = Number(retryAfter);
+   *   if (Number.isFinite(seconds)) limiter.pauseFor(seconds * 1_000);
+   *   else limiter.pauseUntil(new Date(retryAfter));
+   * }
    * ```
    */
   pauseFor(ms: number): void {
+    if (typeof ms !== "number" || !(ms >= 0 && ms !== Infinity)) {
+      const message = `pauseFor(): ms must be a finite number of milliseconds >= 0 (received ${describeValue(ms)})`;
+      throw typeof ms === "number" ? new RangeError(message) : new TypeError(message);
+    }
+    this.#pause(ms);
+  }
+
+  /**
+   * Holds every start until `until` (or longer, if already paused longer): for a server's
+   * `Retry-After` given as an HTTP date. A time in the past does not pause. Throws a
+   * `TypeError` when `until` is neither a `Date` nor a number and a `RangeError` for an
+   * invalid `Date` or a number that is not finite.
+   *
+   * @param until - a `Date`, or a number of ms since the epoch (as `Date.now()`)
+   * @example
+   * ```ts
+   * // Retry-After: Wed, 21 Oct 2015 07:28:00 GMT
+   * limiter.pauseUntil(new Date(response.headers.get("retry-after") ?? Date.now()));
+   * ```
+   */
+  pauseUntil(until: Date | number): void {
+    const time = until instanceof Date ? until.getTime() : until;
+    if (typeof time !== "number" || !Number.isFinite(time)) {
+      const received = until instanceof Date ? String(until) : describeValue(until);
+      const message = `pauseUntil(): until must be a valid Date or a number of ms since the epoch (received ${received})`;
+      throw typeof time === "number" ? new RangeError(message) : new TypeError(message);
+    }
+    // A wall-clock time; the limiter's clock may be another (performance.now()): pause for the difference.
+    this.#pause(Math.max(0, time - Date.now()));
+  }
+
+  #pause(ms: number): void {
     this.#pausedUntil = Math.max(this.#pausedUntil, clock.now() + ms);
     if (this.#waiters.size > 0) {
       this.#disarm();
@@ -119,9 +164,10 @@ export class RateLimiter {
     const at = now + this.#wait(now);
     if (this.#timer !== undefined && this.#timerAt <= at) return;
     this.#disarm();
-    this.#timerAt = at;
+    // A longer timer would fire after 1 ms, over and over: wait out a long pause in capped steps (#serve re-arms).
+    this.#timerAt = Math.min(at, now + maxTimerDelay);
     // +1: timers may fire a little early; a start exactly at the window's edge waits one more ms.
-    this.#timer = setTimeout(this.#onTimer, at - now + 1);
+    this.#timer = setTimeout(this.#onTimer, Math.min(at - now + 1, maxTimerDelay));
   }
 
   #disarm(): void {

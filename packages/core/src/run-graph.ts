@@ -116,14 +116,16 @@ function start<R>(
  * An async iterator over the graph ending at `root`. The run starts on the first `next()`;
  * `return()` (a `break`) tears it down and resolves once everything has settled.
  *
+ * @param onFailed - called once with the run's error when the run fails while no `next()`
+ * waits (the next `next()` still rejects with it): a `ReadableStream` errors at once with it
  * @example
  * ```ts
  * for await (const value of iterate(node, {})) console.log(value);
  * ```
  */
-export function iterate(root: Node, options: RunOptions): AsyncIterableIterator<unknown> {
+export function iterate(root: Node, options: RunOptions, onFailed?: (error: unknown) => void): AsyncIterableIterator<unknown> {
   const signal = options.signal;
-  return new IteratorSink(consumerCapacity(root), (sink) => {
+  return new IteratorSink(consumerCapacity(root), onFailed ?? null, (sink) => {
     if (signal?.aborted) {
       sink.refuse(signal.reason);
       return null;

@@ -386,7 +386,8 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
    * and the stream asks the pipeline for an element only when a reader asks the stream (no
    * queue of its own, `highWaterMark` 0), so backpressure reaches the source. Cancelling the
    * stream tears the run down and settles once every in-flight call and `onDone` has; a
-   * failed run errors the stream with the run's error object itself.
+   * failed run errors the stream with the run's error object itself, once torn down, whether
+   * or not a read is pending (so `reader.closed` rejects).
    *
    * @param options - `signal`: aborting it tears the run down and errors the stream with its reason
    * @example
@@ -406,7 +407,8 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
     return new ReadableStream<T>(
       {
         pull: async (controller) => {
-          iterator ??= iterate(this.#graph.node, checked);
+          // A run that fails between reads errors the stream at once, not at the next pull.
+          iterator ??= iterate(this.#graph.node, checked, (error) => controller.error(error));
           const result = await iterator.next();
           if (result.done === true) controller.close();
           else controller.enqueue(result.value as T);

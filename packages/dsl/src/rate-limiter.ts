@@ -5,7 +5,8 @@ import { DURATION_ALLOWED, parseOptions, rateLimitWindowSchema } from "./options
 /**
  * Makes a {@link RateLimiter} to share between stages, pipelines and runs: together they
  * start at most `limit` calls in any rolling window of `interval` ms, served first come,
- * first served. `limiter.pauseFor(ms)` holds every start for a while (a 429's `Retry-After`).
+ * first served. `limiter.pauseFor(ms)` and `limiter.pauseUntil(date)` hold every start for a
+ * while (a 429's `Retry-After`, in seconds or as an HTTP date).
  * Throws an `OptionsError` for a bad `limit` or `interval`.
  *
  * @param options - `limit`: starts per window (an integer >= 1); `interval`: the window in ms (> 0)
@@ -15,7 +16,13 @@ import { DURATION_ALLOWED, parseOptions, rateLimitWindowSchema } from "./options
  * await pipe(ids)
  *   .map(async (id) => {
  *     const response = await fetch(`https://api.example.com/items/${id}`);
- *     if (response.status === 429) api.pauseFor(Number(response.headers.get("retry-after")) * 1_000);
+ *     if (response.status === 429) {
+ *       // Retry-After is either a number of seconds or an HTTP date.
+ *       const retryAfter = response.headers.get("retry-after") ?? "1";
+ *       const seconds = Number(retryAfter);
+ *       if (Number.isFinite(seconds)) api.pauseFor(seconds * 1_000);
+ *       else api.pauseUntil(new Date(retryAfter));
+ *     }
  *     return response.json();
  *   }, { workers: 8, rateLimit: api });
  * ```

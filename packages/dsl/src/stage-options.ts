@@ -175,10 +175,18 @@ export interface RetryOptions {
    * @default Infinity: no limit
    */
   readonly maxRetryTime?: number;
-  /** May refuse a retry: called with the error and the attempt that just failed (1-based); sync or async. */
-  readonly shouldRetry?: (error: unknown, attempt: number) => boolean | PromiseLike<boolean>;
-  /** May name the wait before the next attempt in ms (say, from a `Retry-After` header), or return `undefined` for the back-off. */
-  readonly delay?: (error: unknown, attempt: number) => number | undefined | PromiseLike<number | undefined>;
+  /**
+   * May refuse a retry: called with the error, the attempt that just failed (1-based) and the
+   * stage's {@link HookInfo} (its name and the run's `signal`); sync or async. The element keeps
+   * its slot while the answer is pending, but teardown does not wait for it: the signal
+   * aborts and a later answer is ignored.
+   */
+  readonly shouldRetry?: (error: unknown, attempt: number, info: HookInfo) => boolean | PromiseLike<boolean>;
+  /**
+   * May name the wait before the next attempt in ms (say, from a `Retry-After` header), or
+   * return `undefined` for the back-off. Called like `shouldRetry`, and not waited for past teardown either.
+   */
+  readonly delay?: (error: unknown, attempt: number, info: HookInfo) => number | undefined | PromiseLike<number | undefined>;
 }
 
 // NoInfer: were C inferred from f too, `(id, signal?: AbortSignal)` would infer C = AbortSignal and compile.

@@ -1,4 +1,4 @@
-import { OptionsError, ValidationError, type ValidationIssue } from "@sluice/core";
+import { OptionsError, ValidationError, isPromiseLike, type ValidationIssue } from "@sluice/core";
 
 /**
  * A validator that implements [Standard Schema](https://standardschema.dev) v1, the interface
@@ -116,7 +116,8 @@ export function validatorOf(schema: unknown): (value: unknown, ctx: ParseContext
   const validate: Validate = standard.validate.bind(standard);
   return (value, ctx) => {
     const result = validate(value);
-    return result instanceof Promise ? result.then((settled) => outputOf(settled, value, ctx)) : outputOf(result, value, ctx);
+    // A thenable, not instanceof Promise: a validator may answer with a promise of another realm.
+    return isPromiseLike(result) ? Promise.resolve(result).then((settled) => outputOf(settled, value, ctx)) : outputOf(result, value, ctx);
   };
 }
 

@@ -25,15 +25,20 @@ export const TIMEOUT_POLICIES = Object.freeze(["error", "skip"] as const);
 /**
  * What a stage does with an element it gave up on (after its retries): `"fail"` the run (the
  * default), `"skip"` the element, `"collect"` it for the end of the run, or hand it to a
- * handler and then drop it (a handler that throws or rejects fails the run).
+ * handler and then drop it (a handler that throws or rejects fails the run). The handler's
+ * second argument has the stage's name and the run's `signal`: the element keeps its slot
+ * while a promise of the handler is pending, but teardown does not wait for it (the signal
+ * aborts, and whatever the promise settles to later is ignored).
  *
  * @example
  * ```ts
- * const policy: ErrorPolicy = (failure) => log.warn(failure.message);
+ * const policy: ErrorPolicy = async (failure, { signal }) => {
+ *   await fetch(alertsUrl, { method: "POST", body: failure.message, signal });
+ * };
  * pipe(urls).map(fetchPage, { retry: 3, onError: policy });
  * ```
  */
-export type ErrorPolicy = (typeof ERROR_POLICIES)[number] | ((failure: ElementError) => void | PromiseLike<void>);
+export type ErrorPolicy = (typeof ERROR_POLICIES)[number] | ((failure: ElementError, info: HookInfo) => void | PromiseLike<void>);
 
 /**
  * Every named {@link ErrorPolicy}, for validation and error messages.
@@ -87,10 +92,13 @@ export interface RetrySettings {
    * @default Infinity (`retryDefaults.maxRetryTime`): no limit
    */
   readonly maxRetryTime: number;
-  /** May refuse a retry (sync or async); `attempt` is the attempt that just failed. */
-  readonly shouldRetry: ((error: unknown, attempt: number) => unknown) | undefined;
-  /** May name the wait before the next attempt (a `Retry-After`); `undefined` means the back-off. */
-  readonly delay: ((error: unknown, attempt: number) => unknown) | undefined;
+  /**
+   * May refuse a retry (sync or async); `attempt` is the attempt that just failed, `info` has
+   * the stage and the run's signal (teardown does not wait for a pending answer).
+   */
+  readonly shouldRetry: ((error: unknown, attempt: number, info: HookInfo) => unknown) | undefined;
+  /** May name the wait before the next attempt (a `Retry-After`); `undefined` means the back-off. Called like `shouldRetry`. */
+  readonly delay: ((error: unknown, attempt: number, info: HookInfo) => unknown) | undefined;
 }
 
 /**
@@ -150,10 +158,12 @@ export const retryDefaults = Object.freeze({
 export const maxRetryFactor = 1_000;
 
 /**
- * The longest wait a timer honours, in ms (2^31 - 1): `setTimeout` runs a longer delay after
- * 1 ms. The upper limit of every duration option (`timeout`, `maxWait`, `retry.minDelay`, ...)
- * and of a `retry.delay` result.
+ * The longest wait a timer honours, in ms: 2^31 - 1 (about 24.8 days). Node and browsers run
+ * a longer `setTimeout` after 1 ms instead, so every timer of sluice is capped at this: it is
+ * the upper limit of every duration option (`timeout`, `maxWait`, `retry.minDelay`, ...) and
+ * of a `retry.delay` result, and a longer wait (a limiter's pause) is waited out in steps of it.
  *
+ * @default 2_147_483_647
  * @example
  * ```ts
  * setTimeout(wakeUp, Math.min(ms, maxTimerDelay));

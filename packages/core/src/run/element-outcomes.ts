@@ -1,3 +1,4 @@
+import type { HookInfo } from "../context.js";
 import { describeValue } from "../describe-value.js";
 import { ElementError, OptionsError, ValidationError } from "../errors.js";
 import { maxTimerDelay, type ErrorPolicy, type JitterMode, type RetrySettings } from "../nodes/stage-settings.js";
@@ -5,6 +6,7 @@ import type { RateWaiter } from "../rate-limiter.js";
 import { pathOf, type Item } from "./item.js";
 import type { Run } from "./run.js";
 import { settleFailed } from "./settlement.js";
+import { StageInfo } from "./stage-info.js";
 import { isPromiseLike, whenSettled } from "./thenable.js";
 
 /**
@@ -39,6 +41,10 @@ export class ElementOutcomes {
   readonly #retry: RetrySettings | undefined;
   /** Elements waiting for their next attempt (a back-off or a rate-limit turn), for teardown. */
   #waiting: Set<PendingRetry> | null = null;
+  /** Elements waiting for a promise of `shouldRetry`, `delay` or `onError`, for teardown. */
+  #answering: Set<PendingAnswer> | null = null;
+  /** What the handlers get as their last argument (the stage, the run's signal); made on first use. */
+  #info: StageInfo | null = null;
 
   constructor(stage: OutcomeStage, policy: ErrorPolicy, retry: RetrySettings | undefined) {
     this.#stage = stage;
@@ -69,7 +75,7 @@ export class ElementOutcomes {
     }
     this.#decide(
       item,
-      () => shouldRetry(error, attempt),
+      () => shouldRetry(error, attempt, this.#handlerInfo()),
       inline,
       (verdict, stillInline) => {
         if (verdict) this.#wait(item, error, attempt, firstStart, emitted, stillInline);
@@ -79,19 +85,28 @@ export class ElementOutcomes {
   }
 
   /**
-   * Teardown: cancels every back-off and rate-limit wait at once (no timer is left behind);
+   * Teardown: cancels every back-off and rate-limit wait at once (no timer is left behind)
+   * and stops waiting for the handlers' promises (they have the run's signal, now aborted);
    * returns how many elements were waiting, whose slots the stage frees.
    */
   close(): number {
+    let count = 0;
     const waiting = this.#waiting;
-    if (waiting === null) return 0;
-    const count = waiting.size;
-    for (const retry of waiting) {
-      clearTimeout(retry.timer);
-      retry.cancelled = true;
-      this.#stage.cancelRetry(retry);
+    if (waiting !== null) {
+      count += waiting.size;
+      for (const retry of waiting) {
+        clearTimeout(retry.timer);
+        retry.cancelled = true;
+        this.#stage.cancelRetry(retry);
+      }
+      waiting.clear();
     }
-    waiting.clear();
+    const answering = this.#answering;
+    if (answering !== null) {
+      count += answering.size;
+      for (const answer of answering) answer.cancelled = true;
+      answering.clear();
+    }
     return count;
   }
 
@@ -109,7 +124,8 @@ export class ElementOutcomes {
   /**
    * Runs a user's decision (`shouldRetry`, `delay`) and passes on its answer, at once when it
    * is sync, else once its promise settles (the element keeps its slot meanwhile); a throw
-   * or rejection fails the run.
+   * or rejection fails the run. A decision that tore the run down (say, by aborting the
+   * caller's signal) decides nothing: no back-off is armed after teardown.
    */
   #decide(item: Item, ask: () => unknown, inline: boolean, then: (answer: unknown, stillInline: boolean) => void): void {
     const stage = this.#stage;
@@ -121,17 +137,49 @@ export class ElementOutcomes {
       return;
     }
     if (!isPromiseLike(answer)) {
-      then(answer, inline);
+      if (stage.run.closing) stage.abandon();
+      else then(answer, inline);
       return;
     }
+    this.#await(item, answer, then);
+  }
+
+  /**
+   * Waits for a handler's promise, holding the element's slot, then calls `then` (a rejection
+   * fails the run). Teardown stops the wait ({@link close}), so a promise that never settles
+   * cannot hold the run; whatever it settles to later is ignored.
+   */
+  #await(item: Item, answer: PromiseLike<unknown>, then: (answer: unknown, stillInline: boolean) => void): void {
+    const stage = this.#stage;
+    if (stage.run.closing) {
+      // The handler itself tore the run down: free the slot now, and never leave its rejection unhandled.
+      whenSettled(answer, noop, noop);
+      stage.abandon();
+      return;
+    }
+    const pending = new PendingAnswer();
+    (this.#answering ??= new Set()).add(pending);
     whenSettled(
       answer,
       (value) => {
-        if (stage.run.closing) stage.abandon();
-        else then(value, false);
+        if (this.#answered(pending)) then(value, false);
       },
-      (error) => stage.failRun(item, error, false),
+      (error) => {
+        if (this.#answered(pending)) stage.failRun(item, error, false);
+      },
     );
+  }
+
+  /** Whether a handler's promise that just settled is still awaited (teardown did not give up on it). */
+  #answered(pending: PendingAnswer): boolean {
+    if (pending.cancelled) return false;
+    this.#answering!.delete(pending);
+    return true;
+  }
+
+  /** The stage's name and the run's signal, for the handlers. */
+  #handlerInfo(): HookInfo {
+    return (this.#info ??= new StageInfo(this.#stage.name, this.#stage.run));
   }
 
   /** Waits out the back-off (or what `delay` names) before the next attempt. */
@@ -144,7 +192,7 @@ export class ElementOutcomes {
     }
     this.#decide(
       item,
-      () => delay(error, attempt),
+      () => delay(error, attempt, this.#handlerInfo()),
       inline,
       (wait, nowInline) => {
         if (wait === undefined) {
@@ -204,7 +252,7 @@ export class ElementOutcomes {
     }
     let result: unknown;
     try {
-      result = policy(failure);
+      result = policy(failure, this.#handlerInfo());
     } catch (handlerError) {
       stage.failRun(item, handlerError, inline);
       return;
@@ -214,15 +262,13 @@ export class ElementOutcomes {
       return;
     }
     // The element keeps its slot until the handler settles, so `workers` bounds handlers too.
-    whenSettled(
-      result,
-      () => {
-        if (stage.run.closing) stage.abandon();
-        else stage.dropFailed(item, emitted, false);
-      },
-      (handlerError) => stage.failRun(item, handlerError, false),
-    );
+    this.#await(item, result, () => stage.dropFailed(item, emitted, false));
   }
+}
+
+/** A handler's promise that an element waits for; teardown cancels the wait. */
+class PendingAnswer {
+  cancelled = false;
 }
 
 /**

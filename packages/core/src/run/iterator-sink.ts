@@ -36,6 +36,8 @@ export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
   readonly #buffer = new BoundedQueue<Item>();
   readonly #waiters = new BoundedQueue<Waiter>();
   readonly #capacity: number;
+  /** Told of a run failure that no waiting `next()` receives; `null` when nobody asked. */
+  readonly #onFailed: ((error: unknown) => void) | null;
   #run: Run | null = null;
   readonly #begin: (sink: IteratorSink) => Run | null;
   #blocked = false;
@@ -48,10 +50,12 @@ export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
 
   /**
    * @param capacity - how many values may wait for the consumer
+   * @param onFailed - told of a run failure while no `next()` waits (a stream errors at once)
    * @param begin - wires and starts the run on the first `next()`; `null` when it cannot start
    */
-  constructor(capacity: number, begin: (sink: IteratorSink) => Run | null) {
+  constructor(capacity: number, onFailed: ((error: unknown) => void) | null, begin: (sink: IteratorSink) => Run | null) {
     this.#capacity = capacity;
+    this.#onFailed = onFailed;
     this.#begin = begin;
   }
 
@@ -164,6 +168,8 @@ export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
     } else if (run.failed) {
       this.#buffer.clear();
       this.#failure = { error: run.error };
+      // Nobody may read again to learn of it (a stream pulls only when read): tell now.
+      if (this.#waiters.length === 0) this.#onFailed?.(run.error);
     } else if (run.failures !== null) {
       // Collected failures are thrown after the last element: never lost silently.
       this.#failure = { error: run.collectedErrors([]) };
@@ -187,5 +193,5 @@ export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
 }
 
 // Keep the hidden classes of these per-run objects alive (see shape-anchors.ts).
-anchorShape(new IteratorSink(1, () => null));
+anchorShape(new IteratorSink(1, null, () => null));
 anchorShape(new Waiter(() => undefined, () => undefined));

@@ -1,4 +1,15 @@
-/** Whether `value` is a promise or any other thenable (checked the way `await` checks it). */
+/**
+ * Whether `value` is a promise or any other thenable (checked the way `await` checks it): a
+ * promise of another realm (a `vm` context, an iframe) is one too, though not an
+ * `instanceof Promise` here.
+ *
+ * @example
+ * ```ts
+ * isPromiseLike(Promise.resolve(1)); // true
+ * isPromiseLike({ then: (resolve: (x: number) => void) => resolve(1) }); // true
+ * isPromiseLike(1); // false
+ * ```
+ */
 export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return (
     value !== null &&
