@@ -150,7 +150,7 @@ describe("jobs()", () => {
     expect(again.every((job) => job.attemptsMade === 0)).toBe(true);
   });
 
-  it("a consumer that breaks out releases the rest", async () => {
+  it("a for await that breaks out completes the jobs it asked past and releases the one in hand and the rest", async () => {
     const queue = freshQueue("break");
     await queue.addBulk(Array.from({ length: 10 }, (_, n) => ({ name: "n", data: n })));
     const seen: unknown[] = [];
@@ -158,8 +158,34 @@ describe("jobs()", () => {
       seen.push(job.data);
       if (seen.length === 3) break;
     }
-    expect(await queue.getCompletedCount()).toBe(3);
-    expect(await queue.getJobCounts("waiting", "active")).toMatchObject({ waiting: 7, active: 0 });
+    expect(await queue.getCompletedCount()).toBe(2);
+    expect(await queue.getJobCounts("waiting", "active", "failed")).toMatchObject({ waiting: 8, active: 0, failed: 0 });
+  });
+
+  it("a for await body that throws does not complete the job in hand: it goes back to waiting, and the loop completes the others", async () => {
+    const queue = freshQueue("body-throws");
+    await queue.addBulk(Array.from({ length: 5 }, (_, n) => ({ name: "n", data: n })));
+    const boom = new Error("the loop body failed");
+    const consume = async (failOn: number | null): Promise<number[]> => {
+      const seen: number[] = [];
+      for await (const job of jobs<number>(queue.name, { connection: connection(), prefetch: 2, endWhenDrained: true })) {
+        await sleep(1);
+        if (job.data === failOn) throw boom;
+        seen.push(job.data);
+      }
+      return seen;
+    };
+    await expect(consume(2)).rejects.toBe(boom);
+    const afterThrow = await queue.getJobCounts("completed", "waiting", "active", "failed");
+    expect(afterThrow.failed).toBe(0);
+    expect(afterThrow.active).toBe(0);
+    expect(afterThrow.completed + afterThrow.waiting).toBe(5);
+    const waiting = await queue.getJobs(["waiting"]);
+    expect(waiting.map((job) => job.data)).toContain(2);
+    // A loop that completes normally completes every job, the last one too.
+    const rest = await consume(null);
+    expect(rest.sort()).toEqual(waiting.map((job) => job.data).sort());
+    expect(await queue.getJobCounts("completed", "waiting", "active", "failed")).toMatchObject({ completed: 5, waiting: 0, active: 0, failed: 0 });
   });
 
   it("checks its options", () => {

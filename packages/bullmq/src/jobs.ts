@@ -54,6 +54,8 @@ const OPTION_KEYS = ["connection", "prefetch", "endWhenDrained", "worker", "onWo
  * completes it; when an element derived from it fails, BullMQ fails it, and the job's
  * `attempts` and `backoff` decide whether it runs again; when the run is torn down (an
  * abort, a `break`, a failure elsewhere), the job goes back to waiting for the next consumer.
+ * Consumed with `for await`, a job is completed when the loop asks for the next one; the job
+ * in the loop's hand when its body breaks, returns or throws goes back to waiting.
  *
  * Each run starts its own BullMQ `Worker`, which keeps the jobs it holds locked while the
  * pipeline works on them, and checks for jobs whose worker died (their locks expired) and
