@@ -179,7 +179,7 @@ describe("jobs()", () => {
     const afterThrow = await queue.getJobCounts("completed", "waiting", "active", "failed");
     expect(afterThrow.failed).toBe(0);
     expect(afterThrow.active).toBe(0);
-    expect(afterThrow.completed + afterThrow.waiting).toBe(5);
+    expect((afterThrow.completed ?? 0) + (afterThrow.waiting ?? 0)).toBe(5);
     const waiting = await queue.getJobs(["waiting"]);
     expect(waiting.map((job) => job.data)).toContain(2);
     // A loop that completes normally completes every job, the last one too.
