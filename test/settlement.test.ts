@@ -3,6 +3,7 @@
  * once per element taken, with `done`, `failed` or `released`, after everything derived from
  * the element has finished, and before the run settles.
  */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { OptionsError, concat, pipe, source, type SourceOutcome } from "@sluice/dsl";
 import { deferred, range, sleep, tick, until } from "./helpers/time.js";
@@ -62,16 +63,18 @@ describe("source(items, { settle })", () => {
     expect(s.calls).toEqual([{ element: 7, outcome: { status: "done" } }]);
   });
 
-  it("with iterate(), an element is done when a next() hands it out, not when it is buffered", async () => {
+  it("with iterate(), an element is done when the next next() asks past it, not when it is buffered or handed out", async () => {
     const s = new Settlements();
     const iterator = pipe(source([1, 2, 3], { settle: s.settle })).map((x) => x).iterate();
     expect(await iterator.next()).toEqual({ done: false, value: 1 });
     await tick();
-    expect(s.calls.map((c) => c.element)).toEqual([1]);
+    expect(s.calls).toEqual([]);
     expect((await iterator.next()).value).toBe(2);
+    await tick();
+    expect(s.calls.map((c) => c.element)).toEqual([1]);
     expect((await iterator.next()).value).toBe(3);
     expect((await iterator.next()).done).toBe(true);
-    expect(s.calls.map((c) => c.outcome.status)).toEqual(["done", "done", "done"]);
+    expect(s.calls.map((c) => `${c.element}:${c.outcome.status}`)).toEqual(["1:done", "2:done", "3:done"]);
   });
 
   it("a broadcast element is done once every branch has finished with it", async () => {
@@ -213,10 +216,11 @@ describe("source(items, { settle })", () => {
       if (x === 2) break;
     }
     const statuses = s.statuses();
-    expect([0, 1, 2].map((x) => statuses.get(x))).toEqual(["done", "done", "done"]);
+    // 2 was in the loop's hand when it broke: released, so a queue hands it out again.
+    expect([0, 1, 2].map((x) => statuses.get(x))).toEqual(["done", "done", "released"]);
     expect(statuses.size).toBeGreaterThan(3);
     expect(statuses.size).toBeLessThan(100);
-    for (const [x, status] of statuses) if (x > 2) expect(status).toBe("released");
+    for (const [x, status] of statuses) if (x > 1) expect(status).toBe("released");
     const reason = (s.calls.find((c) => c.outcome.status === "released")!.outcome as { reason: unknown }).reason;
     expect((reason as DOMException).name).toBe("AbortError");
 
@@ -301,5 +305,106 @@ describe("source(items, { settle })", () => {
     expect(() => source([1], {} as never)).toThrow(new OptionsError("source(): options.settle must be a function (received undefined)"));
     expect(() => source([1], { settle: () => {}, extra: 1 } as never)).toThrow(OptionsError);
     expect(() => source(42 as never, { settle: () => {} })).toThrow(TypeError);
+  });
+});
+
+describe("for await over an acknowledged source: the element in the loop's hand", () => {
+  it("is done once the loop asks for the next element, not while the body runs", async () => {
+    const s = new Settlements();
+    const seenInBody: string[][] = [];
+    for await (const x of pipe(source([1, 2, 3], { settle: s.settle })).map((x) => x)) {
+      await tick();
+      seenInBody.push(s.calls.map((c) => `${c.element}:${c.outcome.status}`));
+      expect(s.of(x)).toBeUndefined();
+    }
+    expect(seenInBody).toEqual([[], ["1:done"], ["1:done", "2:done"]]);
+    // The loop completed normally: its last next() settled the last element done.
+    expect(s.calls.map((c) => `${c.element}:${c.outcome.status}`)).toEqual(["1:done", "2:done", "3:done"]);
+  });
+
+  it("a body that throws releases the element in hand (never lost), and the loop sees its own error", async () => {
+    const s = new Settlements();
+    const boom = new Error("body failed");
+    const loop = async () => {
+      for await (const x of pipe(source([1, 2, 3], { settle: s.settle })).map((x) => x, { maxsize: 1 })) {
+        if (x === 2) throw boom;
+      }
+    };
+    await expect(loop()).rejects.toBe(boom);
+    expect(s.of(1)).toEqual({ status: "done" });
+    expect(s.of(2)?.status).toBe("released");
+    expect(((s.of(2) as { reason: unknown }).reason as DOMException).name).toBe("AbortError");
+    expect(s.calls.every((c) => c.element === 1 || c.outcome.status === "released")).toBe(true);
+  });
+
+  it("an element in hand when the run fails elsewhere is released with the run's error", async () => {
+    const s = new Settlements();
+    const boom = new Error("later element");
+    const gate = deferred();
+    const iterator = pipe(source([1, 2], { settle: s.settle }))
+      .map((x) => (x === 2 ? gate.promise.then(() => Promise.reject(boom)) : x), { workers: 2 })
+      .iterate();
+    expect(await iterator.next()).toEqual({ done: false, value: 1 });
+    gate.resolve();
+    await until(() => s.calls.length === 2, "both settlements");
+    expect(s.of(1)).toEqual({ status: "released", reason: boom });
+    expect(s.of(2)).toEqual({ status: "failed", error: boom });
+    await expect(iterator.next()).rejects.toBe(boom);
+    expect(s.calls).toHaveLength(2);
+  });
+
+  it("next() calls made before earlier ones settled each ask past the element before, up to the end", async () => {
+    const s = new Settlements();
+    const gate = deferred();
+    const iterator = pipe(source([1, 2], { settle: s.settle }))
+      .map((x) => gate.promise.then(() => x))
+      .iterate();
+    const results = [iterator.next(), iterator.next(), iterator.next()];
+    gate.resolve();
+    expect(await Promise.all(results)).toEqual([
+      { done: false, value: 1 },
+      { done: false, value: 2 },
+      { done: true, value: undefined },
+    ]);
+    expect(s.calls.map((c) => `${c.element}:${c.outcome.status}`)).toEqual(["1:done", "2:done"]);
+  });
+
+  it("costs a non-settling source nothing it would see: values and order as before", async () => {
+    const out: number[] = [];
+    for await (const x of pipe(range(50)).map((x) => x * 2)) out.push(x);
+    expect(out).toEqual(Array.from({ length: 50 }, (_, i) => i * 2));
+  });
+
+  it("property: whatever the loop does, each element taken settles once: done before the one in hand, that one released on an early exit", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 12 }),
+        fc.integer({ min: 0, max: 14 }),
+        fc.constantFrom("break", "throw", "return"),
+        fc.integer({ min: 1, max: 4 }),
+        async (n, stopAt, how, maxsize) => {
+          const s = new Settlements();
+          const loop = async (): Promise<void> => {
+            for await (const x of pipe(source(() => range(n), { settle: s.settle })).map((x) => x, { maxsize })) {
+              if (x === stopAt) {
+                if (how === "break") break;
+                if (how === "throw") throw new Error("stop");
+                return;
+              }
+            }
+          };
+          await loop().catch(() => undefined);
+          const elements = s.calls.map((c) => c.element);
+          expect(new Set(elements).size).toBe(elements.length);
+          const statuses = s.statuses();
+          for (let x = 0; x < n; x++) {
+            if (x < stopAt) expect(statuses.get(x)).toBe("done");
+            else if (x === stopAt) expect(statuses.get(x)).toBe("released");
+            else expect(statuses.get(x) ?? "not taken").toMatch(/^(released|not taken)$/);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });

@@ -5,7 +5,7 @@
  */
 import { Job } from "bullmq";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { OptionsError, pipe } from "@sluice/dsl";
+import { OptionsError, concat, pipe } from "@sluice/dsl";
 import { enqueue, jobIdFor, jobs } from "@sluice/bullmq";
 import { completions, connection, freshQueue, until } from "./support.js";
 
@@ -150,7 +150,7 @@ describe("jobs()", () => {
     expect(again.every((job) => job.attemptsMade === 0)).toBe(true);
   });
 
-  it("a consumer that breaks out releases the rest", async () => {
+  it("a for await that breaks out completes the jobs it asked past and releases the one in hand and the rest", async () => {
     const queue = freshQueue("break");
     await queue.addBulk(Array.from({ length: 10 }, (_, n) => ({ name: "n", data: n })));
     const seen: unknown[] = [];
@@ -158,8 +158,34 @@ describe("jobs()", () => {
       seen.push(job.data);
       if (seen.length === 3) break;
     }
-    expect(await queue.getCompletedCount()).toBe(3);
-    expect(await queue.getJobCounts("waiting", "active")).toMatchObject({ waiting: 7, active: 0 });
+    expect(await queue.getCompletedCount()).toBe(2);
+    expect(await queue.getJobCounts("waiting", "active", "failed")).toMatchObject({ waiting: 8, active: 0, failed: 0 });
+  });
+
+  it("a for await body that throws does not complete the job in hand: it goes back to waiting, and the loop completes the others", async () => {
+    const queue = freshQueue("body-throws");
+    await queue.addBulk(Array.from({ length: 5 }, (_, n) => ({ name: "n", data: n })));
+    const boom = new Error("the loop body failed");
+    const consume = async (failOn: number | null): Promise<number[]> => {
+      const seen: number[] = [];
+      for await (const job of jobs<number>(queue.name, { connection: connection(), prefetch: 2, endWhenDrained: true })) {
+        await sleep(1);
+        if (job.data === failOn) throw boom;
+        seen.push(job.data);
+      }
+      return seen;
+    };
+    await expect(consume(2)).rejects.toBe(boom);
+    const afterThrow = await queue.getJobCounts("completed", "waiting", "active", "failed");
+    expect(afterThrow.failed).toBe(0);
+    expect(afterThrow.active).toBe(0);
+    expect((afterThrow.completed ?? 0) + (afterThrow.waiting ?? 0)).toBe(5);
+    const waiting = await queue.getJobs(["waiting"]);
+    expect(waiting.map((job) => job.data)).toContain(2);
+    // A loop that completes normally completes every job, the last one too.
+    const rest = await consume(null);
+    expect(rest.sort()).toEqual(waiting.map((job) => job.data).sort());
+    expect(await queue.getJobCounts("completed", "waiting", "active", "failed")).toMatchObject({ completed: 5, waiting: 0, active: 0, failed: 0 });
   });
 
   it("checks its options", () => {
@@ -198,7 +224,7 @@ describe("enqueue()", () => {
     expect(added.map((job) => job.data).sort()).toEqual(["a", "b", "c"]);
     const [order] = await orders.getJobs(["completed"]);
     expect(order?.attemptsMade).toBe(2);
-    expect(added.map((job) => job.id).sort()).toEqual([0, 1, 2].map((i) => jobIdFor(order!, "ship", [99, i])));
+    expect(added.map((job) => job.id).sort()).toEqual([0, 1, 2].map((i) => jobIdFor(order!, "ship", [i])));
   });
 
   it("checks its workers as a stage's, under its own name, with the facts as fields", () => {
@@ -221,10 +247,72 @@ describe("enqueue()", () => {
     );
   });
 
-  it("names ids after the source job and the path below it", () => {
-    expect(jobIdFor({ queueName: "orders", id: "17" }, "ship", [4, 2])).toBe("orders/17/ship/2");
-    expect(jobIdFor({ queueName: "orders", id: "17" }, "ship", [4])).toBe("orders/17/ship");
+  /** Orders whose parcels go to shipping; the order named `flaky` fails its last parcel on its first attempt. */
+  function shipParcels(build: () => import("@sluice/dsl").Pipeline<{ job: Job<{ parcels: string[] }>; parcel: string }>) {
+    const shipping = freshQueue<string>("shipping");
+    const consume = () =>
+      build()
+        .map(async (x) => {
+          if (x.job.name === "flaky" && x.parcel.endsWith("3") && x.job.attemptsMade === 0) {
+            await sleep(50);
+            throw new Error("the label printer jammed");
+          }
+          return x;
+        }, { workers: 3 })
+        .through(enqueue(shipping, { name: "ship", origin: (x) => x.job, data: (x) => x.parcel }))
+        .run();
+    return { shipping, consume };
+  }
+
+  it("behind concat(jobs(a), jobs(b)), a retried job does not enqueue its parcels twice (the run-local position is not in the id)", async () => {
+    const a = freshQueue<{ parcels: string[] }>("orders-a");
+    const b = freshQueue<{ parcels: string[] }>("orders-b");
+    // "steady" is taken first, so "flaky" is at position 1 of its source in the first run, 0 in the second.
+    await a.add("steady", { parcels: ["s1", "s2", "s3"] });
+    await a.add("flaky", { parcels: ["f1", "f2", "f3"] }, { attempts: 2 });
+    await b.add("other", { parcels: ["o1", "o2", "o3"] });
+    const options = { connection: connection(), prefetch: 1, endWhenDrained: true };
+    const { shipping, consume } = shipParcels(() =>
+      concat(jobs<{ parcels: string[] }>(a.name, options), jobs<{ parcels: string[] }>(b.name, options)).flatMap((job) =>
+        job.data.parcels.map((parcel) => ({ job, parcel })),
+      ),
+    );
+    await expect(consume()).rejects.toThrow("the label printer jammed");
+    await consume();
+    const added = await shipping.getJobs(["waiting"]);
+    expect(added.map((job) => job.data).sort()).toEqual(["f1", "f2", "f3", "o1", "o2", "o3", "s1", "s2", "s3"]);
+  });
+
+  it("after batch().flat(), a retried job does not enqueue its parcels twice (its place in a batch is not in the id)", async () => {
+    const orders = freshQueue<{ parcels: string[] }>("orders-batched");
+    await orders.add("steady", { parcels: ["s1", "s2", "s3"] });
+    await orders.add("flaky", { parcels: ["f1", "f2", "f3"] }, { attempts: 2 });
+    const { shipping, consume } = shipParcels(() =>
+      jobs<{ parcels: string[] }>(orders.name, { connection: connection(), prefetch: 2, endWhenDrained: true })
+        .batch(2, { maxWait: 50 })
+        .flat()
+        .flatMap((job) => job.data.parcels.map((parcel) => ({ job, parcel }))),
+    );
+    await expect(consume()).rejects.toThrow("the label printer jammed");
+    await consume();
+    const added = await shipping.getJobs(["waiting"]);
+    expect(added.map((job) => job.data).sort()).toEqual(["f1", "f2", "f3", "s1", "s2", "s3"]);
+  });
+
+  it("names ids after the source job and the path below it, escaping the separators of its parts", () => {
+    expect(jobIdFor({ queueName: "orders", id: "17" }, "ship", [0, 2])).toBe("orders/17/ship/0.2");
+    expect(jobIdFor({ queueName: "orders", id: "17" }, "ship", [])).toBe("orders/17/ship");
+    expect(jobIdFor({ queueName: "a", id: "1/2" }, "n", [])).not.toBe(jobIdFor({ queueName: "a/1", id: "2" }, "n", []));
+    expect(jobIdFor({ queueName: "a", id: "1" }, "x/2", [])).toBe("a/1/x%2F2");
+    expect(jobIdFor({ queueName: "a", id: "1" }, "50%:off", [])).toBe("a/1/50%25%3Aoff");
     expect(() => jobIdFor({ queueName: "orders" }, "ship", [0])).toThrow(TypeError);
+  });
+
+  it("a job name with a '/' or ':' is enqueued under an id BullMQ takes", async () => {
+    const target = freshQueue<number>("target");
+    await pipe([{ queueName: "src", id: "1", n: 5 }]).through(enqueue(target, { name: "a/b:c", origin: (x) => x, data: (x) => x.n })).run();
+    const [job] = await target.getJobs(["waiting"]);
+    expect(job?.id).toBe("src/1/a%2Fb%3Ac");
   });
 
   it("is an operator of an each stage", async () => {

@@ -14,6 +14,7 @@ import {
   type ParseOrThrow,
   type SpinForever,
   type Square,
+  type ThrowNothing,
 } from "./support.js";
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -171,6 +172,21 @@ describe("mapOnThreads: element outcomes (onError, retry)", () => {
     expect(errors[0]!.attempts).toBe(3);
     expect(errors[0]!.error).toBeInstanceOf(ThreadError);
     expect((errors[0]!.error as ThreadError).message).toBe("map#1: Error: attempt 3 failed (in a worker thread; element [1])");
+    expect(threadCounts().live).toBe(before.live);
+  });
+});
+
+describe("mapOnThreads: a worker that throws null", () => {
+  it("is an error of the call: collected under onError: \"collect\" as a ThreadError, the other elements squared", async () => {
+    const before = threadCounts();
+    const { results, errors } = await pipe([{ value: 3 }, { value: -1 }, { value: 4 }])
+      .through(mapOnThreads<ThrowNothing>(COMPUTE, { workers: 2, onError: "collect", pool: { name: "throwNothing" } }))
+      .toResult();
+    expect(results.sort((a, b) => a - b)).toEqual([9, 16]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.index).toEqual([1]);
+    expect((errors[0]!.error as ThreadError).message).toBe("map#1: threw null (in a worker thread; element [1])");
+    expect((errors[0]!.error as ThreadError).cause).toBeNull();
     expect(threadCounts().live).toBe(before.live);
   });
 });

@@ -13,8 +13,10 @@ import {
   type ParseOrThrow,
   type SlowLength,
   type SpinForever,
+  type ReturnNull,
   type Square,
   type SumBytes,
+  type ThrowNothing,
 } from "./support.js";
 
 const THREADS = 2;
@@ -208,6 +210,21 @@ describe("onThreads: failures on the thread", () => {
     expect(error).toBeInstanceOf(ThreadError);
     expect((error as ThreadError).cause).toBe("plain string");
     expect((error as ThreadError).message).toBe('map#1: threw "plain string" (in a worker thread; element [0])');
+  });
+
+  it("a worker that throws null or undefined fails the run with a ThreadError saying so, not a null result", async () => {
+    for (const [value, what] of [[-1, "null"], [0, "undefined"]] as const) {
+      const error = await pipe([{ value: 2 }, { value }])
+        .map(onThreads<ThrowNothing>(pool, { name: "throwNothing" }))
+        .toArray()
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ThreadError);
+      expect((error as ThreadError).crashed).toBe(false);
+      expect((error as ThreadError).message).toBe(`map#1: threw ${what} (in a worker thread; element [1])`);
+      expect((error as ThreadError).cause).toBe(value < 0 ? null : undefined);
+    }
+    // A null result is still a result.
+    expect(await pipe([1, 2]).map(onThreads<ReturnNull>(pool, { name: "returnNull" }))).toEqual([null, null]);
   });
 
   it("a thread that exits fails the run with a ThreadError marked crashed; the pool replaces the thread", async () => {

@@ -18,6 +18,8 @@ export type SumBytes = (buffer: ArrayBuffer) => ArrayBuffer;
 export type FailTimes = (task: { counter: Int32Array; failures: number; value: number }) => number;
 export type Dispatch = (task: { value: number } | { counter: Int32Array }) => number;
 export type LateThrow = (task: { value: number }) => number;
+export type ThrowNothing = (task: { value: number }) => number;
+export type ReturnNull = (task: unknown) => null;
 
 // Every Worker the process creates, counted until its exit event: piscina reads
 // `worker_threads.Worker` when it starts a thread, so replacing it here counts the pool's threads.

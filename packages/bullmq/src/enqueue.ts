@@ -1,5 +1,5 @@
 import type { JobsOptions, Queue } from "bullmq";
-import { OptionsError, resolveStageOptions, type Context, type Operator, type Pipeline } from "@sluice/dsl";
+import { OptionsError, pathBelowSource, resolveStageOptions, type Context, type Operator, type Pipeline } from "@sluice/dsl";
 
 /**
  * The job an element derives from, as {@link enqueue} needs it to name the job it adds:
@@ -51,14 +51,17 @@ const DEFAULT_WORKERS = 8;
 /**
  * A sink stage that adds one job per element to `queue`, with an id made from the source
  * job and the element's place in what derives from it: the source queue, the source job's
- * id, the job name and `ctx.index` without its first entry (the position of the source job
- * in this run, which changes when the job is delivered again). So when a source job runs
- * again (its first attempt failed later on, or its worker died), the elements it gives
- * again get the same ids, and BullMQ, which ignores an add whose id already exists, does
- * not enqueue them twice. Ids stay stable as long as the pipeline derives the same elements
- * in the same order from a job, and the jobs added are kept in Redis (a `removeOnComplete`
- * shorter than a source job's retries reopens the door to duplicates). Source job ids must
- * not contain `:` (BullMQ refuses custom ids with one).
+ * id, the job name and the element's index path below the source job (`pathBelowSource`:
+ * `ctx.index` without the source job's position in this run, which changes when the job is
+ * delivered again, nor, after a `batch()`, the batch's position and the job's place in it;
+ * `concat` positions and expansion positions are kept). So when a source job runs again
+ * (its first attempt failed later on, or its worker died), the elements it gives again get
+ * the same ids, and BullMQ, which ignores an add whose id already exists, does not enqueue
+ * them twice. Ids stay stable as long as the pipeline derives the same elements in the same
+ * order from a job, and the jobs added are kept in Redis (a `removeOnComplete` shorter than
+ * a source job's retries reopens the door to duplicates). After a `batch()`, the elements a
+ * batch's expansion gives are taken one per job: give elements of one job different names
+ * there.
  *
  * The stage is an `each`: the source job settles done once its jobs are added.
  *
@@ -81,7 +84,8 @@ export function enqueue<T, DataType = T>(queue: Queue<DataType>, options: Enqueu
     pipeline.each(
       async (value: T, ctx: Context<object>) => {
         const name = nameOf(value);
-        await queue.add(name as never, dataOf(value) as never, { ...jobOptions, jobId: jobIdFor(options.origin(value), name, ctx.index) });
+        const jobId = jobIdFor(options.origin(value), name, pathBelowSource(pipeline, ctx.index));
+        await queue.add(name as never, dataOf(value) as never, { ...jobOptions, jobId });
       },
       { workers, name: `enqueue(${queue.name})` },
     );
@@ -89,17 +93,26 @@ export function enqueue<T, DataType = T>(queue: Queue<DataType>, options: Enqueu
 
 /**
  * The id {@link enqueue} gives the job added for an element: the source queue, the source
- * job's id, the job name and the element's index path below the source job.
+ * job's id, the job name and `below`, the element's index path below the source job (what
+ * `pathBelowSource` gives), joined by `/`. In the first three, `%`, `/` and `:` are escaped
+ * (`%25`, `%2F`, `%3A`), so no two different sources share an id and BullMQ, which refuses
+ * custom ids with a `:`, takes every one.
  *
  * @example
  * ```ts
- * jobIdFor({ queueName: "orders", id: "17" }, "ship", [4, 2]); // "orders/17/ship/2"
+ * jobIdFor({ queueName: "orders", id: "17" }, "ship", [2]); // "orders/17/ship/2"
+ * jobIdFor({ queueName: "orders", id: "17" }, "ship/eu", []); // "orders/17/ship%2Feu"
  * ```
  */
-export function jobIdFor(origin: JobOrigin, name: string, index: readonly number[]): string {
+export function jobIdFor(origin: JobOrigin, name: string, below: readonly number[]): string {
   if (origin.id === undefined) throw new TypeError(`enqueue(): the origin job of queue ${origin.queueName} has no id`);
-  const below = index.slice(1);
-  return `${origin.queueName}/${origin.id}/${name}${below.length === 0 ? "" : `/${below.join(".")}`}`;
+  const path = below.length === 0 ? "" : `/${below.join(".")}`;
+  return `${escapePart(origin.queueName)}/${escapePart(origin.id)}/${escapePart(name)}${path}`;
+}
+
+/** One part of a job id, with the id's separator (and BullMQ's reserved `:`) escaped. */
+function escapePart(part: string): string {
+  return part.replace(/[%/:]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 function constant(name: string): () => string {

@@ -19,4 +19,5 @@
  * @module @sluice/bullmq
  */
 export { jobs, type JobSourceOptions } from "./jobs.js";
+export { ConnectionError } from "./connection-error.js";
 export { enqueue, jobIdFor, type EnqueueOptions, type JobOrigin } from "./enqueue.js";

@@ -1,5 +1,6 @@
 import { Queue, WaitingError, Worker, type Job, type WorkerOptions } from "bullmq";
 import type { SourceOutcome } from "@sluice/dsl";
+import { ConnectionError } from "./connection-error.js";
 
 /** A job the worker handed over, with what settles it in BullMQ. */
 class Held {
@@ -22,6 +23,10 @@ export interface FeedSettings {
   readonly endWhenDrained: boolean;
   readonly workerOptions: WorkerOptions;
   readonly onWorkerError: (error: Error) => void;
+  /** How long the worker (and the drain check's queue) may take to connect, in ms. */
+  readonly connectTimeout: number;
+  /** Where Redis is, for the {@link ConnectionError}. */
+  readonly address: string;
 }
 
 /**
@@ -32,6 +37,10 @@ export interface FeedSettings {
  * own machinery keeps each job locked (lock renewal) while the pipeline works on it, and its
  * stalled-job checks recover the jobs of a process that died. The worker's `concurrency`
  * is the prefetch: at most that many jobs are held by this run at once.
+ *
+ * The worker runs only once its connections are ready: a Redis not reached within
+ * `connectTimeout` fails the run with a {@link ConnectionError} (through `next()`), and the
+ * connection's errors meanwhile are kept for its `cause` rather than reported, one per retry.
  *
  * As an async iterator it yields the jobs in the order the worker took them. `finish()`
  * (the run is ending) stops taking jobs, releases those not yet handed out, and closes the
@@ -47,6 +56,23 @@ export class JobFeed implements AsyncIterableIterator<Job> {
   readonly #buffer: Held[] = [];
   /** A `next()` waiting for a job. */
   #waiting: ((result: IteratorResult<Job>) => void) | null = null;
+  #waitingFailed: ((error: unknown) => void) | null = null;
+  /** The connections are ready (errors are reported from then on). */
+  #connected = false;
+  /** The last error of a connection not yet ready: the cause of a {@link ConnectionError}. */
+  #connectError: unknown = undefined;
+  /** The run must fail with this (Redis not reached in time); given to the next `next()`. */
+  #failure: ConnectionError | null = null;
+  #connectTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /**
+   * Resolves once connecting has come to rest: ready, failed once (no socket open while
+   * ioredis waits to retry), or timed out. Closing a connection mid-handshake makes ioredis
+   * leave a 2 s timer behind, so `#stop()` closes only after this.
+   */
+  readonly #atRest: Promise<void>;
+  #rest: () => void = () => undefined;
+  /** The worker's `run()`, once started: it ends after `close()`. */
+  #running: Promise<void> | undefined = undefined;
   /** Jobs handed over by the worker and not yet settled (buffered ones included). */
   #open = 0;
   /** The worker found the queue empty since the last job it took (`endWhenDrained` only). */
@@ -66,17 +92,19 @@ export class JobFeed implements AsyncIterableIterator<Job> {
   constructor(held: HeldJobs, settings: FeedSettings) {
     this.#held = held;
     this.#settings = settings;
+    // Not autorun: the worker starts once connected, and never when the run ended first.
     this.#worker = new Worker(settings.queueName, (job, token) => this.#process(job, token), {
       ...settings.workerOptions,
       concurrency: settings.prefetch,
-      autorun: true,
+      autorun: false,
     });
-    this.#worker.on("error", settings.onWorkerError);
+    const onError = (error: Error) => this.#onError(error);
+    this.#worker.on("error", onError);
     const prefix = settings.workerOptions.prefix;
     this.#queue = settings.endWhenDrained
       ? new Queue(settings.queueName, { connection: settings.workerOptions.connection, ...(prefix === undefined ? {} : { prefix }) })
       : null;
-    this.#queue?.on("error", settings.onWorkerError);
+    this.#queue?.on("error", onError);
     if (settings.endWhenDrained) {
       this.#worker.on("active", () => {
         this.#fetched++;
@@ -86,6 +114,8 @@ export class JobFeed implements AsyncIterableIterator<Job> {
         this.#wake();
       });
     }
+    this.#atRest = new Promise((resolve) => (this.#rest = resolve));
+    this.#connect();
   }
 
   [Symbol.asyncIterator](): this {
@@ -95,9 +125,15 @@ export class JobFeed implements AsyncIterableIterator<Job> {
   next(): Promise<IteratorResult<Job>> {
     const held = this.#buffer.shift();
     if (held !== undefined) return Promise.resolve({ done: false, value: held.job });
+    const failure = this.#failure;
+    if (failure !== null) {
+      this.#failure = null;
+      return Promise.reject(failure);
+    }
     if (this.#stopping) return this.#end();
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       this.#waiting = resolve;
+      this.#waitingFailed = reject;
       // The worker may have drained while nothing was waiting.
       this.#wake();
     });
@@ -142,6 +178,51 @@ export class JobFeed implements AsyncIterableIterator<Job> {
 
   // ---- the worker's side -------------------------------------------------------------
 
+  /** Starts the worker once its connections (and the drain check's) are ready, or fails the run after `connectTimeout`. */
+  #connect(): void {
+    const { connectTimeout } = this.#settings;
+    this.#connectTimer = setTimeout(() => {
+      this.#connectTimer = undefined;
+      this.#rest();
+      if (this.#connected || this.#stopping) return;
+      this.#fail(new ConnectionError(this.#settings.queueName, this.#settings.address, connectTimeout, this.#connectError));
+    }, connectTimeout);
+    Promise.all([this.#worker.waitUntilReady(), this.#queue?.waitUntilReady()]).then(
+      () => {
+        clearTimeout(this.#connectTimer);
+        this.#connectTimer = undefined;
+        this.#rest();
+        if (this.#stopping || this.#failure !== null) return;
+        this.#connected = true;
+        this.#running = this.#worker.run().catch((error: unknown) => this.#settings.onWorkerError(asError(error)));
+      },
+      // Closed before it was ready (the run ended or failed first): nothing to start.
+      () => undefined,
+    );
+  }
+
+  /** A connection's error: kept while connecting (ioredis retries several times a second), reported after. */
+  #onError(error: Error): void {
+    if (this.#connected) {
+      this.#settings.onWorkerError(error);
+    } else {
+      this.#connectError = error;
+      this.#rest();
+    }
+  }
+
+  /** The run must fail with `error`: the waiting `next()` rejects, or the next one. */
+  #fail(error: ConnectionError): void {
+    const reject = this.#waitingFailed;
+    if (reject !== null) {
+      this.#waiting = null;
+      this.#waitingFailed = null;
+      reject(error);
+    } else {
+      this.#failure = error;
+    }
+  }
+
   #process(job: Job, token: string | undefined): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const held = new Held(this, job, token, resolve, reject);
@@ -156,6 +237,7 @@ export class JobFeed implements AsyncIterableIterator<Job> {
       const waiting = this.#waiting;
       if (waiting !== null) {
         this.#waiting = null;
+        this.#waitingFailed = null;
         waiting({ done: false, value: job });
       } else {
         this.#buffer.push(held);
@@ -178,13 +260,18 @@ export class JobFeed implements AsyncIterableIterator<Job> {
     if (this.#stopping) return;
     this.#stopping = true;
     clearTimeout(this.#recheck);
+    clearTimeout(this.#connectTimer);
+    this.#connectTimer = undefined;
     // Closing stops fetching at once, and resolves once every active job (each held until
     // it settles, its lock renewed meanwhile) has been acknowledged and the connections closed.
     const queue = this.#queue;
-    this.#closed = Promise.all([this.#worker.close(), queue?.close()]).then(
-      () => undefined,
-      (error: unknown) => this.#settings.onWorkerError(asError(error)),
-    );
+    const worker = this.#worker;
+    this.#closed = this.#atRest
+      .then(() => Promise.all([worker.close(), queue?.close(), this.#running]))
+      .then(
+        () => undefined,
+        (error: unknown) => this.#settings.onWorkerError(asError(error)),
+      );
     for (const held of this.#buffer.splice(0)) {
       this.#held.delete(held.job);
       this.#open--;
@@ -199,6 +286,7 @@ export class JobFeed implements AsyncIterableIterator<Job> {
     if (waiting === null) return;
     if (this.#stopping) {
       this.#waiting = null;
+      this.#waitingFailed = null;
       waiting({ done: true, value: undefined });
     } else if (this.#idle() && !this.#checking && this.#recheck === undefined) {
       void this.#confirmDrained();
@@ -239,6 +327,7 @@ export class JobFeed implements AsyncIterableIterator<Job> {
     const waiting = this.#waiting;
     if (waiting === null || !this.#idle() || this.#stopping) return;
     this.#waiting = null;
+    this.#waitingFailed = null;
     this.#stop();
     waiting({ done: true, value: undefined });
   }

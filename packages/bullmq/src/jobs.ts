@@ -1,5 +1,6 @@
 import type { ConnectionOptions, Job, WorkerOptions } from "bullmq";
 import { OptionsError, source, type Pipeline } from "@sluice/dsl";
+import type { ConnectionError } from "./connection-error.js";
 import { JobFeed, type FeedSettings, type HeldJobs } from "./job-feed.js";
 
 /**
@@ -44,9 +45,20 @@ export interface JobSourceOptions {
    * BullMQ retries and the stalled-job check recovers. Default: `console.error`.
    */
   readonly onWorkerError?: ((error: Error) => void) | undefined;
+  /**
+   * How long a run waits for its Redis connections to be ready, in milliseconds, before it
+   * fails with a {@link ConnectionError} (Redis down, a wrong host or port). The connection's
+   * errors while it tries are not reported one by one: the last is the error's `cause`.
+   *
+   * @default 10_000
+   */
+  readonly connectTimeout?: number | undefined;
 }
 
-const OPTION_KEYS = ["connection", "prefetch", "endWhenDrained", "worker", "onWorkerError"];
+/** The default of {@link JobSourceOptions.connectTimeout}, in milliseconds. */
+const DEFAULT_CONNECT_TIMEOUT = 10_000;
+
+const OPTION_KEYS = ["connection", "prefetch", "endWhenDrained", "worker", "onWorkerError", "connectTimeout"];
 
 /**
  * A source of jobs from the BullMQ queue `queueName`, each acknowledged once everything
@@ -54,6 +66,8 @@ const OPTION_KEYS = ["connection", "prefetch", "endWhenDrained", "worker", "onWo
  * completes it; when an element derived from it fails, BullMQ fails it, and the job's
  * `attempts` and `backoff` decide whether it runs again; when the run is torn down (an
  * abort, a `break`, a failure elsewhere), the job goes back to waiting for the next consumer.
+ * Consumed with `for await`, a job is completed when the loop asks for the next one; the job
+ * in the loop's hand when its body breaks, returns or throws goes back to waiting.
  *
  * Each run starts its own BullMQ `Worker`, which keeps the jobs it holds locked while the
  * pipeline works on them, and checks for jobs whose worker died (their locks expired) and
@@ -121,11 +135,25 @@ function resolveSettings(queueName: string, options: JobSourceOptions): FeedSett
   }
   const onWorkerError = options.onWorkerError ?? ((error: Error) => console.error(`@sluice/bullmq: the worker of queue ${queueName} reported`, error));
   if (typeof onWorkerError !== "function") throw new OptionsError("jobs(): options.onWorkerError must be a function");
+  const connectTimeout = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
+  if (typeof connectTimeout !== "number" || !Number.isFinite(connectTimeout) || connectTimeout <= 0) {
+    throw new OptionsError(`jobs(): options.connectTimeout must be a finite number of milliseconds > 0 (received ${typeof connectTimeout === "string" ? JSON.stringify(connectTimeout) : String(connectTimeout)})`);
+  }
   return {
     queueName,
     prefetch,
     endWhenDrained: options.endWhenDrained === true,
     workerOptions: { ...options.worker, connection: options.connection },
     onWorkerError,
+    connectTimeout,
+    address: addressOf(options.connection),
   };
+}
+
+/** Where `connection` points, for messages: `host:port`, a socket path, or what an ioredis client was given. */
+function addressOf(connection: ConnectionOptions): string {
+  const client = connection as { options?: { host?: unknown; port?: unknown; path?: unknown } };
+  const given = typeof (connection as { duplicate?: unknown }).duplicate === "function" ? (client.options ?? {}) : (connection as { host?: unknown; port?: unknown; path?: unknown });
+  if (typeof given.path === "string") return given.path;
+  return `${typeof given.host === "string" ? given.host : "localhost"}:${typeof given.port === "number" ? given.port : 6379}`;
 }

@@ -48,5 +48,6 @@ export { batch, each, filter, flat, flatMap, map, ordered } from "./operators.js
 export { pipe } from "./pipe.js";
 export { Pipeline, type FlatElement, type FlatMapResult } from "./pipeline.js";
 export { source, type ElementOf, type IterableSource, type Source, type SourceOptions } from "./source.js";
+export { pathBelowSource } from "./source-path.js";
 export { resolveStageOptions, type HookContext, type NotThenable, type RetryOptions, type StageFn, type StageGuard, type StageMethod, type StageOptionKeys, type StageOptions } from "./stage-options.js";
 export type { SchemaOutput, StandardFailure, StandardResult, StandardSchema, StandardSchemaProps, StandardSuccess, StandardTypes } from "./standard-schema.js";

@@ -366,7 +366,9 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
 
   /**
    * An async iterator over a new run, with a caller's `signal`. Leaving the loop early
-   * (`break`, `return`, a throw) tears the run down.
+   * (`break`, `return`, a throw) tears the run down. An element of an acknowledged source
+   * (`source(items, { settle })`) is done when a later `next()` asks past it; the one in the
+   * loop's hand when it leaves early is released.
    *
    * @param options - `signal`: aborting it tears the run down; the loop then throws its reason
    * @example

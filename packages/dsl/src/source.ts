@@ -70,8 +70,11 @@ export interface SourceOptions<T> {
   /**
    * Called exactly once for every element the run takes from the source, with what became
    * of it ({@link SourceOutcome}): `"done"` once every element derived from it was
-   * delivered, filtered out, expanded to nothing or finished by `each`; `"failed"` when one
-   * of them failed; `"released"` when the run was torn down first. Every open element
+   * delivered, filtered out, expanded to nothing or finished by `each` (with `for await`,
+   * delivered means asked past: done when the loop asks for the next element); `"failed"`
+   * when one of them failed; `"released"` when the run was torn down first, the element in
+   * a `for await` loop's hand included when the loop exits by `break`, `return` or a throw
+   * (at least once: it is redelivered, never lost). Every open element
    * settles before the run settles; a returned promise is awaited like `onDone`, and a
    * throw or rejection fails the run.
    */

@@ -73,3 +73,15 @@ export function failTimes({ counter, failures, value }) {
   if (Atomics.add(counter, 0, 1) < failures) throw new Error(`attempt ${Atomics.load(counter, 0)} failed`);
   return value * value;
 }
+
+/** Throws `null` for a negative value, `undefined` for zero, else squares it. */
+export function throwNothing({ value }) {
+  if (value < 0) throw null;
+  if (value === 0) throw undefined;
+  return value * value;
+}
+
+/** Returns `null`: a result like any other. */
+export function returnNull() {
+  return null;
+}

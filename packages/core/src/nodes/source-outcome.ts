@@ -3,8 +3,9 @@
 
 /**
  * What became of one source element, as a source's `settle` callback learns it:
- * `"done"` when every element derived from it was delivered to the consumer, filtered out,
- * expanded to nothing or finished by `each`; `"failed"` when one of them failed (the run
+ * `"done"` when every element derived from it was delivered to the consumer (by `for await`:
+ * asked past, when the loop asks for the next element), filtered out, expanded to nothing or
+ * finished by `each`; `"failed"` when one of them failed (the run
  * went on without it, or failed because of it); `"released"` when the run was torn down
  * before it could finish.
  *
@@ -29,7 +30,7 @@ export type SourceOutcome =
   | {
       /** The run was torn down before the element finished. */
       readonly status: "released";
-      /** What tore the run down: its error, the signal's reason, or an `AbortError` for a `break`. */
+      /** What tore the run down: its error, the signal's reason, or an `AbortError` for a `break` (or a throw in a `for await` body). */
       readonly reason: unknown;
     };
 

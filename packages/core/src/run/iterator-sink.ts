@@ -26,6 +26,11 @@ class Waiter {
  * run fails, buffered values are dropped and the next `next()` rejects with the run's error
  * (§9.10). `return()` (a `break`) tears the run down and resolves once every in-flight call
  * and hook has settled.
+ *
+ * An element of a settling source is in the consumer's hand from the `next()` that hands it
+ * out until the consumer asks for another (it is then done) or leaves (it is then released by
+ * the teardown's sweep): a loop body that throws calls `return()` as a `break` does, so it
+ * cannot be told apart, and releasing redelivers rather than loses (docs/behaviour.md §11).
  */
 export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
   upstream!: Producer;
@@ -45,8 +50,10 @@ export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
   /** An error not yet delivered to a `next()`. */
   #failure: { error: unknown } | null = null;
   #leaving: Array<() => void> | null = null;
-  /** The data ended while values of a settling source wait in the buffer (docs/design.md §17). */
+  /** The data ended while values of a settling source wait in the buffer or in hand (docs/design.md §17). */
   #endPending = false;
+  /** The last item of a settling source handed out: done when the consumer asks for the next. */
+  #inHand: Item | null = null;
 
   /**
    * @param capacity - how many values may wait for the consumer
@@ -77,6 +84,8 @@ export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
 
   next(): Promise<IteratorResult<unknown>> {
     if (this.#run === null && !this.#settled) this.#begin(this);
+    // Null unless the source settles: the only cost of in-hand elements to other runs.
+    if (this.#inHand !== null) this.#finishInHand();
     const buffer = this.#buffer;
     if (buffer.length > 0 && this.#waiters.length === 0) {
       const run = this.#run!;
@@ -85,8 +94,10 @@ export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
         buffer.clear();
       } else {
         const item = buffer.shift()!;
-        if (item.claim !== null) settleDone(item);
-        if (this.#endPending && buffer.length === 0) {
+        if (item.claim !== null) {
+          this.#inHand = item;
+        } else if (this.#endPending && buffer.length === 0) {
+          // The last value waiting was another source's: nothing of the settling one is left.
           this.#endPending = false;
           run.consumerEnded();
         }
@@ -106,8 +117,10 @@ export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
 
   return(): Promise<IteratorResult<unknown>> {
     const run = this.#run;
-    // The consumer is gone: no buffered value of this run may be handed out any more.
+    // The consumer is gone: no buffered value of this run may be handed out any more, and
+    // the element in its hand stays open, for the teardown's sweep to release.
     this.#buffer.clear();
+    this.#inHand = null;
     if (run === null || this.#settled) {
       this.#settled = true;
       this.#failure = null;
@@ -129,7 +142,11 @@ export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
     this.delivered++;
     const waiter = this.#waiters.shift();
     if (waiter !== undefined) {
-      if (item.claim !== null) settleDone(item);
+      if (item.claim !== null) {
+        // A second waiter asked past the element the first one got.
+        if (this.#inHand !== null) this.#finishInHand();
+        this.#inHand = item;
+      }
       waiter.resolve({ done: false, value: item.value });
       return true;
     }
@@ -143,9 +160,24 @@ export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
 
   end(): void {
     const run = this.#run!;
-    // A settling source's elements still buffered are not delivered yet: the run waits for them.
-    if (run.settles && this.#buffer.length > 0) this.#endPending = true;
+    // A queued next() has already asked past the element in hand.
+    if (this.#inHand !== null && this.#waiters.length > 0) {
+      settleDone(this.#inHand);
+      this.#inHand = null;
+    }
+    // A settling source's elements buffered or in hand are not delivered yet: the run waits for them.
+    if (run.settles && (this.#buffer.length > 0 || this.#inHand !== null)) this.#endPending = true;
     else run.consumerEnded();
+  }
+
+  /** The consumer asked past the element in its hand: it is delivered (docs/design.md §17). */
+  #finishInHand(): void {
+    settleDone(this.#inHand!);
+    this.#inHand = null;
+    if (this.#endPending && this.#buffer.length === 0) {
+      this.#endPending = false;
+      this.#run!.consumerEnded();
+    }
   }
 
   /** What a `next()` gets once the run has settled and nothing is buffered. */
@@ -158,11 +190,14 @@ export class IteratorSink implements Receiver, AsyncIterableIterator<unknown> {
 
   #onSettle(): void {
     this.#settled = true;
+    // Settled by the sweep, if the run ended without the consumer asking past it.
+    this.#inHand = null;
     const run = this.#run!;
     const leaving = this.#leaving;
     if (leaving !== null) {
       // The consumer left: whatever happened meanwhile, it only wants the teardown done.
       this.#buffer.clear();
+      this.#inHand = null;
       this.#leaving = null;
       for (const done of leaving) done();
     } else if (run.failed) {
