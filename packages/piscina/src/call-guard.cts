@@ -16,7 +16,14 @@ interface Envelope {
 
 type Handler = (task: unknown) => unknown;
 
-const handlers = new Map<string, Promise<Handler>>();
+/** Handlers by module and export, once loaded (`filename\nname`); a failed load is not kept. */
+const loading = new Map<string, Promise<Handler>>();
+
+// The handler of the last call: a pool almost always runs one export of one module, so most
+// calls need no key, no map lookup and no await before the user's function runs.
+let lastFilename = "";
+let lastName = "";
+let lastHandler: Handler | null = null;
 
 /** The export `name` of the module `filename`, as piscina finds it: a function, or a promise of one. */
 async function load(filename: string, name: string): Promise<Handler> {
@@ -29,20 +36,42 @@ async function load(filename: string, name: string): Promise<Handler> {
   return handler as Handler;
 }
 
-async function call(envelope: Envelope): Promise<unknown> {
-  const key = `${envelope.filename}\n${envelope.name}`;
-  let handler = handlers.get(key);
-  if (handler === undefined) {
-    handler = load(envelope.filename, envelope.name);
-    handlers.set(key, handler);
-    handler.catch(() => handlers.delete(key));
-  }
+/** The error the main thread can tell apart from any other: what a task threw, unless that was nothing. */
+function guarded(error: unknown): unknown {
+  return error === null || error === undefined ? new Error(`@sluice/piscina: the worker function threw ${String(error)}`) : error;
+}
+
+function rethrowGuarded(error: unknown): never {
+  throw guarded(error);
+}
+
+function invoke(handler: Handler, task: unknown): unknown {
+  let result: unknown;
   try {
-    return await (await handler)(envelope.task);
+    result = handler(task);
   } catch (error) {
-    if (error === null || error === undefined) throw new Error(`@sluice/piscina: the worker function threw ${String(error)}`);
-    throw error;
+    throw guarded(error);
   }
+  const then = (result as { then?: unknown } | null | undefined)?.then;
+  return typeof then === "function" ? Promise.resolve(result).then(undefined, rethrowGuarded) : result;
+}
+
+function call(envelope: Envelope): unknown {
+  const { filename, name, task } = envelope;
+  if (lastHandler !== null && filename === lastFilename && name === lastName) return invoke(lastHandler, task);
+  const key = `${filename}\n${name}`;
+  let handler = loading.get(key);
+  if (handler === undefined) {
+    handler = load(filename, name);
+    loading.set(key, handler);
+    handler.catch(() => loading.delete(key));
+  }
+  return handler.then((loaded) => {
+    lastFilename = filename;
+    lastName = name;
+    lastHandler = loaded;
+    return invoke(loaded, task);
+  });
 }
 
 export = call;
