@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { OptionsError, batch, defaultMaxsize, each, filter, flatMap, map, pipe, rateLimiter, source } from "@sluice/dsl";
+import fc from "fast-check";
+import { OptionsError, batch, defaultMaxsize, each, filter, flatMap, map, pipe, rateLimiter, resolveStageOptions, source } from "@sluice/dsl";
 
 type Method = "map" | "filter" | "flatMap" | "each";
 const methods: readonly Method[] = ["map", "filter", "flatMap", "each"];
@@ -242,3 +243,69 @@ describe("defaultMaxsize", () => {
     expect(defaultMaxsize(workers)).toBe(expected);
   });
 });
+
+describe("options validated again only when they differ", () => {
+  // Building the same pipeline per request reuses the settings resolved from equal options
+  // (docs/design.md §2); these check that no changed option slips through the reuse.
+  const f = (x: number) => x;
+
+  it("an options object changed since the last build is checked again", () => {
+    const options: { workers: number } = { workers: 2 };
+    pipe([1]).map(f, options);
+    options.workers = 0;
+    expect(() => pipe([1]).map(f, options)).toThrow(new OptionsError("map(): options.workers must be an integer >= 1 (received 0)"));
+  });
+
+  it("a retry object changed inside is checked again, though the options hold the same object", () => {
+    const retry: { retries: number } = { retries: 1 };
+    const options = { retry };
+    pipe([1]).map(f, options);
+    retry.retries = -1;
+    expect(() => pipe([1]).map(f, options)).toThrow(OptionsError);
+  });
+
+  it("equal options at another depth still give the stage its own default name", async () => {
+    const names: string[] = [];
+    await pipe([1])
+      .map(f, { workers: 2 })
+      .map(f, { workers: 2 })
+      .toArray({ onProgress: (stats) => names.splice(0, names.length, ...stats.stages.map((stage) => stage.name)) });
+    expect(names).toEqual(["map#1", "map#2"]);
+  });
+
+  it("gives what a fresh check gives, for any sequence of builds with reused and changed options (property)", () => {
+    const value = fc.oneof(fc.integer({ min: -1, max: 3 }), fc.constant("skip"), fc.constant(undefined), fc.constant(f));
+    const key = fc.constantFrom("workers", "maxsize", "timeout", "onError", "name", "wrokers");
+    const step = fc.record({ target: fc.nat(2), key, value, build: fc.boolean(), stage: fc.nat(2) });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 30 }), (steps) => {
+        const objects: Record<string, unknown>[] = [{}, { workers: 2 }, { workers: 2, maxsize: 4 }];
+        for (const { target, key, value, build, stage } of steps) {
+          const options = objects[target]!;
+          if (!build) {
+            options[key] = value;
+            continue;
+          }
+          const expected = outcome(() => resolveStageOptions("map", { ...options }));
+          const built = outcome(() => {
+            let p = pipe([1]);
+            for (let i = 0; i < stage; i++) p = p.map(f);
+            return p.map(f, options);
+          });
+          expect(built.error).toBe(expected.error);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+/** The message an attempt throws, if it throws. */
+function outcome(attempt: () => unknown): { error: string | undefined } {
+  try {
+    attempt();
+    return { error: undefined };
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+}

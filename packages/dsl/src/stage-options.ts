@@ -17,6 +17,7 @@ import {
   type TimeoutPolicy,
 } from "@sluice/core";
 import { checkObject, optionsError } from "./options-error.js";
+import { SettingsMemo } from "./settings-memo.js";
 import { DELAY_ALLOWED, DURATION_ALLOWED, parseOptions, retryOptionsSchema, stageOptionsSchema, type ParsedStageOptions } from "./options-schema.js";
 import type { Context, EngineContext, HookInfo } from "./context.js";
 
@@ -271,10 +272,31 @@ const ALLOWED: Readonly<Record<keyof ParsedStageOptions, string>> = {
  */
 export function resolveStage(method: StageMethod | "parse", f: unknown, options: unknown, stageNumber: number): StageSettings {
   if (typeof f !== "function") throw OptionsError.invalid(method, ["f"], "a function", f);
-  if (options === undefined) return settings(`${method}#${stageNumber}`, NO_OPTIONS);
-  const parsed = parseStageOptions(method, checkObject(method, options), ALLOWED);
-  return settings(parsed.name ?? `${method}#${stageNumber}`, parsed);
+  const memo = MEMOS[method];
+  if (options === undefined) {
+    const known = memo.find(undefined, stageNumber);
+    if (known !== undefined) return known;
+    const resolved = settings(`${method}#${stageNumber}`, NO_OPTIONS);
+    memo.remember(undefined, stageNumber, resolved);
+    return resolved;
+  }
+  const given = checkObject(method, options);
+  const known = memo.find(given, stageNumber);
+  if (known !== undefined) return known;
+  const parsed = parseStageOptions(method, given, ALLOWED);
+  const resolved = settings(parsed.name ?? `${method}#${stageNumber}`, parsed);
+  memo.remember(given, stageNumber, resolved);
+  return resolved;
 }
+
+/** The options each method resolved last, so that building the same pipeline again does not validate them again. */
+const MEMOS: Readonly<Record<StageMethod | "parse", SettingsMemo>> = {
+  map: new SettingsMemo(),
+  filter: new SettingsMemo(),
+  flatMap: new SettingsMemo(),
+  each: new SettingsMemo(),
+  parse: new SettingsMemo(),
+};
 
 /**
  * Validates a stage's options as `map`, `filter`, `flatMap` and `each` do, under the name of
