@@ -4,7 +4,9 @@ import { Run } from "./run.js";
 import { settleDone } from "./settlement.js";
 import { anchorShape } from "../shape-anchors.js";
 
-const NO_VALUES: readonly unknown[] = Object.freeze([]);
+// Never written to: only copied. Not frozen, because slice() of a frozen array leaves the
+// builtin's fast path (about 300 ns a copy against 50 ns, 5 % of a small run's time).
+const NO_VALUES: readonly unknown[] = [];
 
 /**
  * The consumer behind `await pipeline`, `toArray()` and `run()`: it pushes values straight
