@@ -272,18 +272,11 @@ const ALLOWED: Readonly<Record<keyof ParsedStageOptions, string>> = {
  */
 export function resolveStage(method: StageMethod | "parse", f: unknown, options: unknown, stageNumber: number): StageSettings {
   if (typeof f !== "function") throw OptionsError.invalid(method, ["f"], "a function", f);
+  const given = options === undefined ? undefined : checkObject(method, options);
   const memo = MEMOS[method];
-  if (options === undefined) {
-    const known = memo.find(undefined, stageNumber);
-    if (known !== undefined) return known;
-    const resolved = settings(`${method}#${stageNumber}`, NO_OPTIONS);
-    memo.remember(undefined, stageNumber, resolved);
-    return resolved;
-  }
-  const given = checkObject(method, options);
   const known = memo.find(given, stageNumber);
   if (known !== undefined) return known;
-  const parsed = parseStageOptions(method, given, ALLOWED);
+  const parsed = given === undefined ? NO_OPTIONS : parseStageOptions(method, given, ALLOWED);
   const resolved = settings(parsed.name ?? `${method}#${stageNumber}`, parsed);
   memo.remember(given, stageNumber, resolved);
   return resolved;
