@@ -6,7 +6,7 @@
 import { createServer } from "node:net";
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { OptionsError } from "@sluice/dsl";
+import { OptionsError, maxTimerDelay } from "@sluice/dsl";
 import { ConnectionError, jobs } from "@sluice/bullmq";
 import { connection, until } from "./support.js";
 
@@ -77,9 +77,10 @@ describe("jobs(): a Redis that cannot be reached", () => {
   });
 
   it("checks connectTimeout like its other options", () => {
-    for (const bad of [0, -1, Number.NaN, Infinity, "100"]) {
+    // Past the longest timer, setTimeout would fire after 1 ms: a huge timeout would fail at once.
+    for (const [bad, shown] of [[0, "0"], [-1, "-1"], [Number.NaN, "NaN"], [Infinity, "Infinity"], [2 ** 31, String(2 ** 31)], ["100", '"100"']] as const) {
       expect(() => jobs("q", { connection: connection(), connectTimeout: bad as never })).toThrow(
-        new OptionsError(`jobs(): options.connectTimeout must be a finite number of milliseconds > 0 (received ${typeof bad === "string" ? JSON.stringify(bad) : String(bad)})`),
+        new OptionsError(`jobs(): options.connectTimeout must be a number of milliseconds > 0 (at most ${maxTimerDelay}) (received ${shown})`),
       );
     }
   });

@@ -1,5 +1,5 @@
 import type { ConnectionOptions, Job, WorkerOptions } from "bullmq";
-import { OptionsError, source, type Pipeline } from "@sluice/dsl";
+import { OptionsError, maxTimerDelay, source, type Pipeline } from "@sluice/dsl";
 import type { ConnectionError } from "./connection-error.js";
 import { JobFeed, type FeedSettings, type HeldJobs } from "./job-feed.js";
 
@@ -136,8 +136,9 @@ function resolveSettings(queueName: string, options: JobSourceOptions): FeedSett
   const onWorkerError = options.onWorkerError ?? ((error: Error) => console.error(`@sluice/bullmq: the worker of queue ${queueName} reported`, error));
   if (typeof onWorkerError !== "function") throw new OptionsError("jobs(): options.onWorkerError must be a function");
   const connectTimeout = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
-  if (typeof connectTimeout !== "number" || !Number.isFinite(connectTimeout) || connectTimeout <= 0) {
-    throw new OptionsError(`jobs(): options.connectTimeout must be a finite number of milliseconds > 0 (received ${typeof connectTimeout === "string" ? JSON.stringify(connectTimeout) : String(connectTimeout)})`);
+  // A timer's longest wait bounds it too: setTimeout runs a longer one after 1 ms.
+  if (typeof connectTimeout !== "number" || !(connectTimeout > 0 && connectTimeout <= maxTimerDelay)) {
+    throw OptionsError.invalid("jobs", ["options", "connectTimeout"], `a number of milliseconds > 0 (at most ${maxTimerDelay})`, connectTimeout);
   }
   return {
     queueName,

@@ -23,6 +23,7 @@ export {
   TimeoutError,
   ValidationError,
   defaultMaxsize,
+  maxTimerDelay,
   type ErrorPolicy,
   type JitterMode,
   type RateLimitWindow,
