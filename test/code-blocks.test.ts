@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkCodeBlocks, extractBlocks, type CodeBlocksReport } from "../scripts/check-code-blocks.mjs";
+import { checkCodeBlocks, extractBlocks, runCodeBlocks, userDocs, type CodeBlocksReport } from "../scripts/check-code-blocks.mjs";
 
 // The checker of the docs' code blocks (pnpm run check:code-blocks): what it reports, on
 // markdown written here. One program for all the documents, as the checker runs.
@@ -84,6 +84,67 @@ describe("checking the TypeScript blocks of the docs", () => {
     expect(report.skipped.map((block) => [block.line, block.skip])).toEqual([[19, "pseudo-code, not TypeScript"]]);
     expect(report.otherLanguages).toEqual({ sh: 1 });
     expect([...report.preludesUsed]).toEqual(["stand-ins"]);
+    expect(report.runnable).toEqual([]);
+  });
+});
+
+describe("blocks marked run", () => {
+  const runnable = [
+    "<!-- check: run -->", //                                                        1
+    `${fence}ts`, //                                                                 2
+    'import { pipe } from "@sluice/dsl";', //                                        3
+    "const doubled = await pipe([3, 1, 2]).map(async (x) => x * 2, { workers: 3 }).ordered();", // 4
+    'console.log(doubled.join(","));', //                                            5
+    `${fence}`, //                                                                   6
+    "", //                                                                           7
+    "<!-- check: prelude stand-ins; run -->", //                                     8
+    `${fence}ts`, //                                                                 9
+    "console.log(ids.length);", //                                                   10
+    `${fence}`, //                                                                   11
+    "", //                                                                           12
+    "<!-- check: run -->", //                                                        13
+    `${fence}ts`, //                                                                 14
+    'await Promise.reject(new Error("the block failed on purpose"));', //            15
+    `${fence}`, //                                                                   16
+    "", //                                                                           17
+    `${fence}ts`, //                                                                 18
+    'throw new Error("not marked run, so never run");', //                           19
+    `${fence}`, //                                                                   20
+  ].join("\n");
+  const hanging = ["<!-- check: run -->", `${fence}ts`, "setInterval(() => {}, 1_000);", fence].join("\n");
+
+  it("runs exactly the marked blocks, in a process each, behind their preludes, and reports those that fail", async () => {
+    const checked = checkCodeBlocks([{ path: "docs/run.md", text: runnable }], { preludeDir });
+    expect(checked.errors).toEqual([]);
+    expect(checked.runnable.map(({ block }) => block.line)).toEqual([2, 9, 14]);
+    const { errors, ran } = await runCodeBlocks(checked.runnable);
+    expect(ran.map(({ block }) => block.line)).toEqual([2, 9, 14]);
+    expect(ran[0]?.output).toBe("6,2,4\n");
+    expect(errors).toHaveLength(2);
+    // A prelude's stand-in is only declared: the block that uses it fails when it runs.
+    expect(errors[0]).toMatch(/^docs\/run\.md:9: the block marked run exited with 1:\n[^]*ReferenceError: ids is not defined/);
+    expect(errors[1]).toMatch(/^docs\/run\.md:14: the block marked run exited with 1:\n[^]*the block failed on purpose/);
+  });
+
+  it("a block that leaves a timer behind does not exit by itself, and fails", async () => {
+    const checked = checkCodeBlocks([{ path: "docs/hang.md", text: hanging }], { preludeDir });
+    const { errors } = await runCodeBlocks(checked.runnable, { timeoutMs: 2_000 });
+    expect(errors).toEqual(["docs/hang.md:2: the block marked run did not exit within 2000 ms (no output)"]);
+  });
+
+  it("run cannot be combined with skip, file or module", () => {
+    const text = ["<!-- check: run; skip not yet -->", `${fence}ts`, "const a = 1;", fence].join("\n");
+    expect(extractBlocks("mixed.md", text).problems).toEqual([
+      "mixed.md:1: a block marked run cannot be marked skip, file or module: it runs alone, behind its preludes",
+    ]);
+  });
+});
+
+describe("the documents checked", () => {
+  it("are the README, the package READMEs, docs/*.md and every guide in docs/guides", () => {
+    const guides = readdirSync(join(import.meta.dirname, "..", "docs", "guides")).filter((name) => name.endsWith(".md"));
+    expect(guides.length).toBeGreaterThan(5);
+    expect(userDocs()).toEqual(expect.arrayContaining(["README.md", "docs/behaviour.md", ...guides.map((name) => `docs/guides/${name}`)]));
   });
 });
 
@@ -109,7 +170,7 @@ describe("markers and fences", () => {
       "bad.md:1: a check marker must be on the line right before a ```ts fence",
       "bad.md:3: a check marker before a ```sh block; only TypeScript blocks are checked",
       'bad.md:7: unknown check directive "preload users" (expected "prelude <name>[, <name>]", "file <name>.ts", ' +
-        '"module ./<name>.js = <repository path>.ts" or "skip <reason>")',
+        '"module ./<name>.js = <repository path>.ts", "skip <reason>" or "run")',
       "bad.md:11: a code block without a language (write ```ts, ```sh, ```text, ...)",
     ]);
   });
