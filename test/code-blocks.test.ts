@@ -1,6 +1,6 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkCodeBlocks, extractBlocks, runCodeBlocks, userDocs, type CodeBlocksReport } from "../scripts/check-code-blocks.mjs";
 
@@ -183,5 +183,54 @@ describe("markers and fences", () => {
       [3, "const a = 1;"],
       [7, "```\nconst b = 2;"],
     ]);
+  });
+});
+
+// The README and the guides are read on GitHub and on the typedoc site: their relative links
+// must name files that exist and anchors that a heading makes on both (typedoc drops inline
+// code from a heading's anchor and table of contents, GitHub keeps it: so no code in headings).
+describe("the README's and the guides' links and headings", () => {
+  const root = join(import.meta.dirname, "..");
+  const guides = readdirSync(join(root, "docs", "guides")).filter((name) => name.endsWith(".md")).map((name) => `docs/guides/${name}`);
+  const pages = ["README.md", ...guides];
+  const read = (path: string) => readFileSync(join(root, path), "utf8");
+  const prose = (text: string) => text.replace(/^(`{3,}|~{3,})[^]*?^\1\s*$/gm, "");
+  const headings = (text: string) => [...prose(text).matchAll(/^#{1,6} (.+)$/gm)].map((match) => match[1]!.trim());
+  const githubAnchors = (text: string) => {
+    const seen = new Map<string, number>();
+    return new Set(headings(text).map((heading) => {
+      const slug = heading.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/\s/g, "-");
+      const count = seen.get(slug) ?? 0;
+      seen.set(slug, count + 1);
+      return count === 0 ? slug : `${slug}-${count}`;
+    }));
+  };
+  const links = (path: string) =>
+    [...prose(read(path)).matchAll(/\]\(([^)\s]+)\)/g)].map((match) => match[1]!).filter((url) => !/^[a-z]+:/.test(url));
+
+  it("no heading has inline code", () => {
+    const withCode = pages.flatMap((path) => headings(read(path)).filter((heading) => heading.includes("`")).map((heading) => `${path}: ${heading}`));
+    expect(withCode).toEqual([]);
+  });
+
+  it("every relative link names a file that exists, and a heading of it when it has an anchor", () => {
+    const broken: string[] = [];
+    for (const path of pages) {
+      for (const url of links(path)) {
+        const [file, anchor] = url.split("#") as [string, string | undefined];
+        const target = file === "" ? path : join(dirname(path), file);
+        if (!existsSync(join(root, target))) broken.push(`${path}: ${url} (no ${target})`);
+        else if (anchor !== undefined && target.endsWith(".md") && !githubAnchors(read(target)).has(anchor)) broken.push(`${path}: ${url} (no such heading)`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+
+  it("every guide is linked from the README and listed, in reading order, as a child of the guides' index", () => {
+    const fromReadme = new Set(links("README.md").map((url) => url.split("#")[0]));
+    expect(guides.filter((path) => !fromReadme.has(path))).toEqual([]);
+    const children = /^children:\n((?:\s+- .+\n)+)/m.exec(read("docs/guides/index.md"))?.[1] ?? "";
+    const listed = [...children.matchAll(/- (.+)/g)].map((match) => `docs/guides/${match[1]!.trim()}`);
+    expect(listed.toSorted()).toEqual(guides.filter((path) => path !== "docs/guides/index.md").toSorted());
   });
 });
