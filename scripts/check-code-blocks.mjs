@@ -215,15 +215,15 @@ export function checkCodeBlocks(documents, { preludeDir = join(root, "scripts", 
 /**
  * Runs the blocks marked run (`runnable` of {@link checkCodeBlocks}): each compiled to
  * JavaScript and run by node in a process of its own, from a directory under the repository's
- * node_modules so that the workspace packages resolve, a few at a time. Resolves the errors
- * (a block that exits with another status than 0, or does not exit within `timeoutMs`, with
- * the end of its output) and what each block printed.
+ * node_modules so that the workspace packages resolve, a few at a time. Resolves the errors in
+ * the blocks' order (a block that exits with another status than 0, or does not exit within
+ * `timeoutMs`, with the end of its output) and what each block printed.
  */
 export async function runCodeBlocks(runnable, { timeoutMs = 20_000, concurrency = 3 } = {}) {
   const cache = join(root, "node_modules", ".cache");
   mkdirSync(cache, { recursive: true });
   const dir = mkdtempSync(join(cache, "code-blocks-"));
-  const errors = [];
+  const failures = []; // by block, so that the errors come in the blocks' order, not the order they finish
   const ran = [];
   try {
     const queue = runnable.map((entry, index) => ({ ...entry, index, file: join(dir, `block-${index}.mjs`) }));
@@ -236,8 +236,8 @@ export async function runCodeBlocks(runnable, { timeoutMs = 20_000, concurrency 
     const runOne = async ({ block, file, index }) => {
       const { status, output, timedOut } = await runNode(file, timeoutMs);
       const where = `${block.path}:${block.line}`;
-      if (timedOut) errors.push(`${where}: the block marked run did not exit within ${timeoutMs} ms${tail(output)}`);
-      else if (status !== 0) errors.push(`${where}: the block marked run exited with ${status}${tail(output)}`);
+      if (timedOut) failures[index] = `${where}: the block marked run did not exit within ${timeoutMs} ms${tail(output)}`;
+      else if (status !== 0) failures[index] = `${where}: the block marked run exited with ${status}${tail(output)}`;
       ran[index] = { block, output };
     };
     const workers = Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
@@ -247,7 +247,7 @@ export async function runCodeBlocks(runnable, { timeoutMs = 20_000, concurrency 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return { errors, ran };
+  return { errors: failures.filter((failure) => failure !== undefined), ran };
 }
 
 /** Runs `node file`; resolves its exit status (or signal), its stdout and stderr interleaved, and whether it was killed for taking longer than `timeoutMs`. */
