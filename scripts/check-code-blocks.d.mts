@@ -14,6 +14,8 @@ export interface CodeBlock {
   readonly fileName: string | undefined;
   /** Why the block is not checked, if it is marked skip. */
   readonly skip: string | undefined;
+  /** Whether the block is marked run: run by node after the type check. */
+  readonly run: boolean;
   /** The block's text, without the fences. */
   readonly code: string;
 }
@@ -30,7 +32,29 @@ export interface CodeBlocksReport {
   /** Blocks in other languages, by language. */
   readonly otherLanguages: Readonly<Record<string, number>>;
   readonly preludesUsed: ReadonlySet<string>;
+  /** The blocks marked run, each with its module text (preludes, then the block). */
+  readonly runnable: readonly RunnableBlock[];
 }
+
+/** A block marked run, with the TypeScript module that runs it. */
+export interface RunnableBlock {
+  readonly block: CodeBlock;
+  readonly text: string;
+}
+
+/** What {@link runCodeBlocks} found. */
+export interface RunReport {
+  /** One line per block that failed: `file:line: ...`, with the end of its output. */
+  readonly errors: readonly string[];
+  /** Every block run, in the order given, with its stdout and stderr interleaved. */
+  readonly ran: readonly { readonly block: CodeBlock; readonly output: string }[];
+}
+
+/** Runs the blocks marked run, each by node in a process of its own. */
+export declare function runCodeBlocks(
+  runnable: readonly RunnableBlock[],
+  options?: { readonly timeoutMs?: number; readonly concurrency?: number },
+): Promise<RunReport>;
 
 /** Type-checks the TypeScript blocks of `documents` in one program. */
 export declare function checkCodeBlocks(
@@ -38,5 +62,5 @@ export declare function checkCodeBlocks(
   options?: { readonly preludeDir?: string },
 ): CodeBlocksReport;
 
-/** README.md, packages/*\/README.md and docs/*.md, relative to the repository. */
+/** README.md, packages/*\/README.md, docs/*.md and docs/guides/*.md, relative to the repository. */
 export declare function userDocs(): string[];

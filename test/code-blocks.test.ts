@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkCodeBlocks, extractBlocks, type CodeBlocksReport } from "../scripts/check-code-blocks.mjs";
+import { checkCodeBlocks, extractBlocks, runCodeBlocks, userDocs, type CodeBlocksReport } from "../scripts/check-code-blocks.mjs";
 
 // The checker of the docs' code blocks (pnpm run check:code-blocks): what it reports, on
 // markdown written here. One program for all the documents, as the checker runs.
@@ -84,6 +84,67 @@ describe("checking the TypeScript blocks of the docs", () => {
     expect(report.skipped.map((block) => [block.line, block.skip])).toEqual([[19, "pseudo-code, not TypeScript"]]);
     expect(report.otherLanguages).toEqual({ sh: 1 });
     expect([...report.preludesUsed]).toEqual(["stand-ins"]);
+    expect(report.runnable).toEqual([]);
+  });
+});
+
+describe("blocks marked run", () => {
+  const runnable = [
+    "<!-- check: run -->", //                                                        1
+    `${fence}ts`, //                                                                 2
+    'import { pipe } from "@sluice/dsl";', //                                        3
+    "const doubled = await pipe([3, 1, 2]).map(async (x) => x * 2, { workers: 3 }).ordered();", // 4
+    'console.log(doubled.join(","));', //                                            5
+    `${fence}`, //                                                                   6
+    "", //                                                                           7
+    "<!-- check: prelude stand-ins; run -->", //                                     8
+    `${fence}ts`, //                                                                 9
+    "console.log(ids.length);", //                                                   10
+    `${fence}`, //                                                                   11
+    "", //                                                                           12
+    "<!-- check: run -->", //                                                        13
+    `${fence}ts`, //                                                                 14
+    'await Promise.reject(new Error("the block failed on purpose"));', //            15
+    `${fence}`, //                                                                   16
+    "", //                                                                           17
+    `${fence}ts`, //                                                                 18
+    'throw new Error("not marked run, so never run");', //                           19
+    `${fence}`, //                                                                   20
+  ].join("\n");
+  const hanging = ["<!-- check: run -->", `${fence}ts`, "setInterval(() => {}, 1_000);", fence].join("\n");
+
+  it("runs exactly the marked blocks, in a process each, behind their preludes, and reports those that fail", async () => {
+    const checked = checkCodeBlocks([{ path: "docs/run.md", text: runnable }], { preludeDir });
+    expect(checked.errors).toEqual([]);
+    expect(checked.runnable.map(({ block }) => block.line)).toEqual([2, 9, 14]);
+    const { errors, ran } = await runCodeBlocks(checked.runnable);
+    expect(ran.map(({ block }) => block.line)).toEqual([2, 9, 14]);
+    expect(ran[0]?.output).toBe("6,2,4\n");
+    expect(errors).toHaveLength(2);
+    // A prelude's stand-in is only declared: the block that uses it fails when it runs.
+    expect(errors[0]).toMatch(/^docs\/run\.md:9: the block marked run exited with 1:\n[^]*ReferenceError: ids is not defined/);
+    expect(errors[1]).toMatch(/^docs\/run\.md:14: the block marked run exited with 1:\n[^]*the block failed on purpose/);
+  });
+
+  it("a block that leaves a timer behind does not exit by itself, and fails", async () => {
+    const checked = checkCodeBlocks([{ path: "docs/hang.md", text: hanging }], { preludeDir });
+    const { errors } = await runCodeBlocks(checked.runnable, { timeoutMs: 2_000 });
+    expect(errors).toEqual(["docs/hang.md:2: the block marked run did not exit within 2000 ms (no output)"]);
+  });
+
+  it("run cannot be combined with skip, file or module", () => {
+    const text = ["<!-- check: run; skip not yet -->", `${fence}ts`, "const a = 1;", fence].join("\n");
+    expect(extractBlocks("mixed.md", text).problems).toEqual([
+      "mixed.md:1: a block marked run cannot be marked skip, file or module: it runs alone, behind its preludes",
+    ]);
+  });
+});
+
+describe("the documents checked", () => {
+  it("are the README, the package READMEs, docs/*.md and every guide in docs/guides", () => {
+    const guides = readdirSync(join(import.meta.dirname, "..", "docs", "guides")).filter((name) => name.endsWith(".md"));
+    expect(guides.length).toBeGreaterThan(5);
+    expect(userDocs()).toEqual(expect.arrayContaining(["README.md", "docs/behaviour.md", ...guides.map((name) => `docs/guides/${name}`)]));
   });
 });
 
@@ -109,7 +170,7 @@ describe("markers and fences", () => {
       "bad.md:1: a check marker must be on the line right before a ```ts fence",
       "bad.md:3: a check marker before a ```sh block; only TypeScript blocks are checked",
       'bad.md:7: unknown check directive "preload users" (expected "prelude <name>[, <name>]", "file <name>.ts", ' +
-        '"module ./<name>.js = <repository path>.ts" or "skip <reason>")',
+        '"module ./<name>.js = <repository path>.ts", "skip <reason>" or "run")',
       "bad.md:11: a code block without a language (write ```ts, ```sh, ```text, ...)",
     ]);
   });
@@ -122,5 +183,55 @@ describe("markers and fences", () => {
       [3, "const a = 1;"],
       [7, "```\nconst b = 2;"],
     ]);
+  });
+});
+
+// The README and the guides are read on GitHub and on the typedoc site: their relative links
+// must name files that exist and anchors that a heading makes on both (typedoc drops inline
+// code from a heading's anchor and table of contents, GitHub keeps it: so no code in headings).
+describe("the README's and the guides' links and headings", () => {
+  const root = join(import.meta.dirname, "..");
+  const guides = readdirSync(join(root, "docs", "guides")).filter((name) => name.endsWith(".md")).map((name) => `docs/guides/${name}`);
+  const pages = ["README.md", ...guides];
+  const read = (path: string) => readFileSync(join(root, path), "utf8");
+  const prose = (text: string) => text.replace(/^(`{3,}|~{3,})[^]*?^\1\s*$/gm, "");
+  const headings = (text: string) => [...prose(text).matchAll(/^#{1,6} (.+)$/gm)].map((match) => match[1]!.trim());
+  const githubAnchors = (text: string) => {
+    const seen = new Map<string, number>();
+    return new Set(headings(text).map((heading) => {
+      const slug = heading.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/\s/g, "-");
+      const count = seen.get(slug) ?? 0;
+      seen.set(slug, count + 1);
+      return count === 0 ? slug : `${slug}-${count}`;
+    }));
+  };
+  const links = (path: string) =>
+    [...prose(read(path)).matchAll(/\]\(([^)\s]+)\)/g)].map((match) => match[1]!).filter((url) => !/^[a-z]+:/.test(url));
+
+  it("no heading has inline code", () => {
+    const withCode = pages.flatMap((path) => headings(read(path)).filter((heading) => heading.includes("`")).map((heading) => `${path}: ${heading}`));
+    expect(withCode).toEqual([]);
+  });
+
+  it("every relative link names a file that exists, and a heading of it when it has an anchor", () => {
+    const broken: string[] = [];
+    for (const path of pages) {
+      for (const url of links(path)) {
+        const [file, anchor] = url.split("#") as [string, string | undefined];
+        const target = file === "" ? path : join(dirname(path), file);
+        if (!existsSync(join(root, target))) broken.push(`${path}: ${url} (no ${target})`);
+        else if (anchor !== undefined && target.endsWith(".md") && !githubAnchors(read(target)).has(anchor)) broken.push(`${path}: ${url} (no such heading)`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+
+  it("every guide is linked from the README, and listed as a child of the guides' index (but the index and the reference page)", () => {
+    const fromReadme = new Set(links("README.md").map((url) => url.split("#")[0]));
+    expect(guides.filter((path) => !fromReadme.has(path))).toEqual([]);
+    const children = /^children:\n((?:\s+- .+\n)+)/m.exec(read("docs/guides/index.md"))?.[1] ?? "";
+    const listed = [...children.matchAll(/- (.+)/g)].map((match) => `docs/guides/${match[1]!.trim()}`);
+    const pagesOfTheirOwn = ["docs/guides/index.md", "docs/guides/reference.md"];
+    expect([...listed].sort()).toEqual(guides.filter((path) => !pagesOfTheirOwn.includes(path)).sort());
   });
 });
