@@ -261,6 +261,39 @@ describe("key with retries, timeouts and rate limits", () => {
   });
 });
 
+describe("key with teardown and ordered()", () => {
+  it("an abort while elements wait behind their keys starts none of them and settles the run", async () => {
+    const g = new Gatekeeper();
+    const controller = new AbortController();
+    const reason = new Error("stop");
+    const run = pipe([ev("a1"), ev("a2"), ev("a3"), ev("b1"), ev("b2")])
+      .map(g.f, { workers: 4, key: (e) => e.account })
+      .toArray({ signal: controller.signal });
+    await tick();
+    expect(g.started).toEqual(["a1", "b1"]);
+    controller.abort(reason);
+    // Teardown waits for the calls in flight; nothing blocked behind them starts.
+    await g.finish("a1");
+    await g.finish("b1");
+    await expect(run).rejects.toBe(reason);
+    expect(g.started).toEqual(["a1", "b1"]);
+  });
+
+  it("ordered() after a keyed stage restores source order, filtered elements included", async () => {
+    const events = Array.from({ length: 30 }, (_, i) => ({ i, account: i % 3 }));
+    const out = await pipe(events)
+      .filter(
+        async (e) => {
+          await sleep((e.i * 5) % 3);
+          return e.i % 4 !== 0;
+        },
+        { workers: 5, key: (e) => e.account },
+      )
+      .ordered();
+    expect(out.map((e) => e.i)).toEqual(events.filter((e) => e.i % 4 !== 0).map((e) => e.i));
+  });
+});
+
 describe("a key function that throws", () => {
   it("fails the run with that error, like f, by default", async () => {
     const bad = new Error("no account");

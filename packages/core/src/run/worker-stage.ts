@@ -55,7 +55,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
   readonly #outcomes: ElementOutcomes | null;
   /** Whether calls note when an element's first attempt started (only for `maxRetryTime`). */
   readonly #clocked: boolean;
-  /** Per-key order, or `null` without `key` (then it costs one comparison per element). */
+  /** Per-key order, or `null` without `key` (then it costs a comparison in `push` and one in `#free`). */
   readonly #gate: KeyGate | null;
 
   readonly #queue = new BoundedQueue<Item>();
