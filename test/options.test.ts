@@ -4,7 +4,7 @@ import { OptionsError, batch, defaultMaxsize, each, filter, flatMap, map, pipe, 
 
 type Method = "map" | "filter" | "flatMap" | "each";
 const methods: readonly Method[] = ["map", "filter", "flatMap", "each"];
-const OPTION_LIST = "workers, maxsize, timeout, onTimeout, name, onStart, onDone, rateLimit, onError, retry";
+const OPTION_LIST = "workers, maxsize, timeout, onTimeout, name, onStart, onDone, rateLimit, onError, retry, key";
 
 /** Builds a stage with `method` as a pipeline method. */
 function viaMethod(method: Method, f: unknown, options: unknown): unknown {
@@ -66,6 +66,8 @@ const badOptions: ReadonlyArray<readonly [string, Record<string, unknown>, strin
     { retry: { retries: 1, backoff: 2 } },
     "options.retry.backoff is not an option (options are: retries, minDelay, maxDelay, factor, jitter, maxRetryTime, shouldRetry, delay)",
   ],
+  ["key: 1", { key: 1 }, "options.key must be a function (received 1)"],
+  ['key: "accountId"', { key: "accountId" }, 'options.key must be a function (received "accountId")'],
   ["an unknown key", { foo: 1 }, `options.foo is not an option (options are: ${OPTION_LIST})`],
   ["a misspelt key", { worker: 2 }, `options.worker is not an option (options are: ${OPTION_LIST})`],
 ];

@@ -40,6 +40,7 @@ export {
   type RetrySettings,
   type RateLimitWindow,
   type StageFunction,
+  type StageKeyFunction,
   type StageSettings,
   type TimeoutPolicy,
 } from "./nodes/stage-settings.js";

@@ -17,7 +17,7 @@ import { resolveStage, type HookContext, type StageFn, type StageGuard, type Sta
  */
 export function map<T, U, C extends HookContext = {}>(
   f: StageFn<T, U | PromiseLike<U>, C>,
-  options?: StageOptions<C>,
+  options?: StageOptions<C, T>,
 ): Operator<T, Awaited<U>> {
   resolveStage("map", f, options, 0);
   return (pipeline) => pipeline.map(f, options);
@@ -36,15 +36,15 @@ export function map<T, U, C extends HookContext = {}>(
  */
 export function filter<T, S extends T, C extends HookContext = {}>(
   f: StageGuard<T, S, C>,
-  options?: StageOptions<C>,
+  options?: StageOptions<C, T>,
 ): Operator<T, S>;
 export function filter<T, C extends HookContext = {}>(
   f: StageFn<T, unknown, C>,
-  options?: StageOptions<C>,
+  options?: StageOptions<C, T>,
 ): Operator<T, T>;
 export function filter<T, C extends HookContext = {}>(
   f: StageFn<T, unknown, C>,
-  options?: StageOptions<C>,
+  options?: StageOptions<C, T>,
 ): Operator<T, T> {
   resolveStage("filter", f, options, 0);
   return (pipeline) => pipeline.filter(f, options);
@@ -62,7 +62,7 @@ export function filter<T, C extends HookContext = {}>(
  */
 export function flatMap<T, U, C extends HookContext = {}>(
   f: StageFn<T, FlatMapResult<U>, C>,
-  options?: StageOptions<C>,
+  options?: StageOptions<C, T>,
 ): Operator<T, U> {
   resolveStage("flatMap", f, options, 0);
   return (pipeline) => pipeline.flatMap(f, options);
@@ -80,7 +80,7 @@ export function flatMap<T, U, C extends HookContext = {}>(
  */
 export function each<T, C extends HookContext = {}>(
   f: StageFn<T, unknown, C>,
-  options?: StageOptions<C>,
+  options?: StageOptions<C, T>,
 ): Operator<T, never> {
   resolveStage("each", f, options, 0);
   return (pipeline) => pipeline.each(f, options);

@@ -79,6 +79,7 @@ export const stageOptionsSchema = z.strictObject({
       typeof value === "number" ? Number.isInteger(value) && value >= 0 : value !== null && typeof value === "object" && !Array.isArray(value),
     ),
   ),
+  key: z.optional(z.custom<(element: never) => unknown>(isFunction)),
 });
 
 /** A stage's options once validated. */

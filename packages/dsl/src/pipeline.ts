@@ -82,7 +82,7 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
    * const users = await pipe(ids).map((id, { signal }) => fetchUser(id, { signal }), { workers: 16 });
    * ```
    */
-  map<U, C extends HookContext = {}>(f: StageFn<T, U | PromiseLike<U>, C>, options?: StageOptions<C>): Pipeline<Awaited<U>> {
+  map<U, C extends HookContext = {}>(f: StageFn<T, U | PromiseLike<U>, C>, options?: StageOptions<C, T>): Pipeline<Awaited<U>> {
     return this.#stage("map", f, options);
   }
 
@@ -100,10 +100,10 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
    */
   filter<S extends T, C extends HookContext = {}>(
     f: StageGuard<T, S, C>,
-    options?: StageOptions<C>,
+    options?: StageOptions<C, T>,
   ): Pipeline<S>;
-  filter<C extends HookContext = {}>(f: StageFn<T, unknown, C>, options?: StageOptions<C>): Pipeline<T>;
-  filter<C extends HookContext = {}>(f: StageFn<T, unknown, C>, options?: StageOptions<C>): Pipeline<T> {
+  filter<C extends HookContext = {}>(f: StageFn<T, unknown, C>, options?: StageOptions<C, T>): Pipeline<T>;
+  filter<C extends HookContext = {}>(f: StageFn<T, unknown, C>, options?: StageOptions<C, T>): Pipeline<T> {
     return this.#stage("filter", f, options);
   }
 
@@ -121,7 +121,7 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
    * }, { workers: 4 });
    * ```
    */
-  flatMap<U, C extends HookContext = {}>(f: StageFn<T, FlatMapResult<U>, C>, options?: StageOptions<C>): Pipeline<U> {
+  flatMap<U, C extends HookContext = {}>(f: StageFn<T, FlatMapResult<U>, C>, options?: StageOptions<C, T>): Pipeline<U> {
     return this.#stage("flatMap", f, options);
   }
 
@@ -136,7 +136,7 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
    * await pipe(rows).each((row) => db.insert(row), { workers: 8 }).run();
    * ```
    */
-  each<C extends HookContext = {}>(f: StageFn<T, unknown, C>, options?: StageOptions<C>): Pipeline<never> {
+  each<C extends HookContext = {}>(f: StageFn<T, unknown, C>, options?: StageOptions<C, T>): Pipeline<never> {
     return this.#stage("each", f, options);
   }
 
@@ -154,7 +154,7 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
    * const users = await pipe(jsonLines).map((line) => JSON.parse(line)).parse(User, { onError: "skip" }); // User[]
    * ```
    */
-  parse<S extends StandardSchema, C extends HookContext = {}>(schema: S, options?: StageOptions<C>): Pipeline<SchemaOutput<S>> {
+  parse<S extends StandardSchema, C extends HookContext = {}>(schema: S, options?: StageOptions<C, T>): Pipeline<SchemaOutput<S>> {
     return this.#stage("map", validatorOf(schema), options, "parse");
   }
 

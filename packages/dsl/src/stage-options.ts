@@ -12,6 +12,7 @@ import {
   type ErrorPolicy,
   type RateLimitWindow,
   type RetrySettings,
+  type StageKeyFunction,
   type StageKind,
   type StageSettings,
   type TimeoutPolicy,
@@ -53,7 +54,8 @@ export interface NotThenable {
 
 /**
  * Options of `map`, `filter`, `flatMap` and `each`. `C` is what `onStart` returns; it is
- * inferred, so `ctx.client` is typed in `f` without annotations.
+ * inferred, so `ctx.client` is typed in `f` without annotations. `T` is the stage's element
+ * type, which `key` receives.
  *
  * @example
  * ```ts
@@ -70,7 +72,7 @@ export interface NotThenable {
  * });
  * ```
  */
-export interface StageOptions<C extends HookContext = {}> {
+export interface StageOptions<C extends HookContext = {}, T = unknown> {
   /**
    * Calls of `f` in flight at once: an integer >= 1.
    * @default 1
@@ -128,6 +130,18 @@ export interface StageOptions<C extends HookContext = {}> {
    * @default undefined: no retries
    */
   readonly retry?: number | RetryOptions;
+  /**
+   * Per-key order: the key of an element (an account id, an order id, a file name), computed
+   * once when the element reaches the stage. Calls for elements of one key never overlap and
+   * start in the order the elements arrived; elements of other keys run beside them, up to
+   * `workers` calls in all. `null` or `undefined` means the element has no order. Elements
+   * waiting behind a busy key count toward `maxsize`, and a key is held through retries and
+   * back-offs until its element is finished with (a timed-out call frees it at the timeout).
+   * Keys are compared as `Map` keys are. A key function that throws fails the element, as `f`
+   * would, without retries.
+   * @default undefined: no order between calls
+   */
+  readonly key?: (element: T) => PropertyKey | null | undefined;
 }
 
 /**
@@ -263,6 +277,7 @@ const ALLOWED: Readonly<Record<keyof ParsedStageOptions, string>> = {
   rateLimit: "{ limit: an integer >= 1, interval: milliseconds > 0 } or a RateLimiter",
   onError: `one of ${quoted(ERROR_POLICIES)}, or a function`,
   retry: `an integer >= 0 (the number of retries) or { ${Object.keys(RETRY_ALLOWED).join(", ")} }`,
+  key: "a function",
 };
 
 /**
@@ -376,6 +391,7 @@ class ResolvedSettings implements StageSettings {
   readonly rateLimit: RateLimitWindow | RateLimiter | undefined;
   readonly onError: ErrorPolicy;
   readonly retry: RetrySettings | undefined;
+  readonly key: StageKeyFunction | undefined;
 
   constructor(
     readonly name: string,
@@ -390,6 +406,7 @@ class ResolvedSettings implements StageSettings {
     this.rateLimit = options.rateLimit;
     this.onError = options.onError ?? stageDefaults.onError;
     this.retry = options.retry === undefined ? undefined : new ResolvedRetry(typeof options.retry === "number" ? { retries: options.retry } : (options.retry as RetryOptions));
+    this.key = options.key;
   }
 }
 

@@ -36,7 +36,7 @@ export type PoolOptions = Omit<NonNullable<ConstructorParameters<typeof Piscina>
  * };
  * ```
  */
-export type ThreadStageOptions<In> = Omit<StageOptions, "onStart" | "onDone"> & OwnPoolOptions<In>;
+export type ThreadStageOptions<In> = Omit<StageOptions<{}, In>, "onStart" | "onDone"> & OwnPoolOptions<In>;
 
 /**
  * What {@link mapOnThreads} adds to `map`'s options: the size and options of the pool the

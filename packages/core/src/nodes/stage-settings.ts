@@ -188,6 +188,7 @@ export const maxTimerDelay = 2_147_483_647;
  *   rateLimit: undefined,
  *   onError: "fail",
  *   retry: undefined,
+ *   key: undefined,
  * };
  * const node = createStageNode("map", createSourceNode([1, 2]), (x: number) => x * 2, settings);
  * ```
@@ -225,7 +226,23 @@ export interface StageSettings {
   readonly onError: ErrorPolicy;
   /** How failed calls are retried, or `undefined` for never. */
   readonly retry: RetrySettings | undefined;
+  /**
+   * The element's ordering key, or `undefined` for none: calls for elements of one key never
+   * overlap and start in arrival order; `null` or `undefined` from it means "no order".
+   */
+  readonly key: StageKeyFunction | undefined;
 }
+
+/**
+ * A stage's `key` as the scheduler reads it: computed once per element, when the element
+ * reaches the stage; keys are compared as `Map` keys are (SameValueZero).
+ *
+ * @example
+ * ```ts
+ * const byAccount = ((event: { account: string }) => event.account) as StageKeyFunction;
+ * ```
+ */
+export type StageKeyFunction = (element: never) => unknown;
 
 /**
  * A rate limit of a stage's own: at most `limit` call starts in any rolling `interval` ms.

@@ -85,6 +85,15 @@ export class ElementOutcomes {
   }
 
   /**
+   * `item` failed before any call of `f` (its `key` threw): no retry can help, so `onError`
+   * applies at once; its {@link ElementError} counts 0 attempts.
+   */
+  refused(item: Item, error: unknown, inline: boolean): void {
+    if (this.#stage.run.closing) this.#stage.abandon();
+    else this.#giveUp(item, error, 0, -1, inline);
+  }
+
+  /**
    * Teardown: cancels every back-off and rate-limit wait at once (no timer is left behind)
    * and stops waiting for the handlers' promises (they have the run's signal, now aborted);
    * returns how many elements were waiting, whose slots the stage frees.

@@ -10,6 +10,7 @@ import { ElementOutcomes, type OutcomeStage, type PendingRetry } from "./element
 import { Expansion, anchorExpansion } from "./expansion.js";
 import type { Producer, Receiver } from "./flow.js";
 import { DROP, END, Item, VALUE, pathOf } from "./item.js";
+import { KeyGate } from "./key-gate.js";
 import { readableKind, type ReadableKind } from "./iterable-reader.js";
 import { Run, type RunPart } from "./run.js";
 import { settleDone, settleFailed } from "./settlement.js";
@@ -54,6 +55,8 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
   readonly #outcomes: ElementOutcomes | null;
   /** Whether calls note when an element's first attempt started (only for `maxRetryTime`). */
   readonly #clocked: boolean;
+  /** Per-key order, or `null` without `key` (then it costs a comparison in `push` and one in `#free`). */
+  readonly #gate: KeyGate | null;
 
   readonly #queue = new BoundedQueue<Item>();
   /** Outputs that finished while downstream was full; each still holds its slot. */
@@ -93,6 +96,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     const retry = settings.retry;
     this.#outcomes = retry === undefined && settings.onError === "fail" ? null : new ElementOutcomes(this, settings.onError, retry);
     this.#clocked = retry !== undefined && retry.maxRetryTime !== Infinity;
+    this.#gate = settings.key === undefined ? null : new KeyGate(settings.key);
   }
 
   // ---- Receiver ----------------------------------------------------------------------
@@ -102,6 +106,8 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     if (item.mark !== VALUE) {
       // Markers are not elements: they bypass the workers and the bound.
       if (!this.out.push(item)) this.#downstreamFull = true;
+    } else if (this.#gate !== null) {
+      return this.#pushKeyed(item, this.#gate);
     } else if (this.#busy < this.#workers && this.#ready && (this.#limiter === null || this.#limiter.acquire(this))) {
       this.#busy++;
       this.#call(item, 1, 0);
@@ -128,10 +134,11 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     const outbox = this.#outbox;
     if (outbox !== null) {
       while (outbox.length > 0 && !this.#downstreamFull) {
-        this.#busy--;
+        const item = outbox.shift()!;
+        this.#free(item);
         this.done++;
         this.emitted++;
-        if (!this.out.push(outbox.shift()!)) this.#downstreamFull = true;
+        if (!this.out.push(item)) this.#downstreamFull = true;
       }
     }
     if (!this.#downstreamFull && this.#expansions !== null) {
@@ -157,6 +164,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
       this.cancelled += waiting;
     }
     this.#queue.clear();
+    this.#gate?.clear();
     if (this.#outbox !== null) {
       this.#busy -= this.#outbox.length;
       this.cancelled += this.#outbox.length;
@@ -400,7 +408,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
       (this.#outbox ??= new BoundedQueue<Item>()).push(item);
       return;
     }
-    this.#busy--;
+    this.#free(item);
     this.done++;
     this.emitted++;
     if (!this.out.push(item)) this.#downstreamFull = true;
@@ -408,12 +416,67 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
 
   /** Frees the slot of an element that leaves without output (the caller counts how it ended). */
   #drop(item: Item): void {
-    this.#busy--;
+    this.#free(item);
     if (item.claim !== null) settleDone(item);
     if (!this.#markers) return;
     item.mark = DROP;
     item.value = undefined;
     if (!this.out.push(item)) this.#downstreamFull = true;
+  }
+
+  /** Frees the slot `item` held and, with `key`, its key: the next element of that key joins the queue. */
+  #free(item: Item): void {
+    this.#busy--;
+    if (this.#gate !== null) {
+      const next = this.#gate.release(item);
+      if (next !== undefined) this.#queue.push(next);
+    }
+  }
+
+  // ---- key (docs/design.md §20) ------------------------------------------------------
+
+  /**
+   * `push` in a stage with `key`: the element's key is computed once, here; an element whose
+   * key is held waits behind it (outside the queue, but within the bound, and without taking
+   * a rate-limit turn); the others start or queue as in a stage without `key`.
+   */
+  #pushKeyed(item: Item, gate: KeyGate): boolean {
+    let key: unknown;
+    try {
+      key = gate.keyOf(item);
+    } catch (error) {
+      this.#keyFailed(item, error);
+      return !this.run.closing;
+    }
+    // The key function itself may have torn the run down (say, by aborting the caller's signal).
+    if (this.run.closing) return false;
+    if (gate.admit(item, key)) {
+      if (this.#queue.length === 0 && this.#busy < this.#workers && this.#ready && (this.#limiter === null || this.#limiter.acquire(this))) {
+        this.#busy++;
+        this.#call(item, 1, 0);
+        // A call that finished inline may have handed its key to a waiting element.
+        if (this.#queue.length > 0) this.#pump();
+      } else {
+        this.#queue.push(item);
+      }
+    }
+    if (this.#maxsize !== 0 && this.#queue.length + gate.held >= this.#maxsize) {
+      this.#upstreamPaused = true;
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * The key function threw: an element failure, as if `f` had failed on it, except that it
+   * is never retried (the same element gives the same key). `f` never runs for it, so it is
+   * handled at once, in a slot of its own while its `onError` handler runs.
+   */
+  #keyFailed(item: Item, error: unknown): void {
+    this.#busy++;
+    this.taken++;
+    if (this.#outcomes === null) this.failRun(item, error, false);
+    else this.#outcomes.refused(item, error, true);
   }
 
   /** Starts queued elements on free slots, wakes a paused producer, and finishes when idle. */
@@ -428,7 +491,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
       this.#call(queue.shift()!, 1, 0);
     }
     this.#pumping = false;
-    if (this.#upstreamPaused && !this.run.closing && (this.#maxsize === 0 || queue.length < this.#maxsize)) {
+    if (this.#upstreamPaused && !this.run.closing && (this.#maxsize === 0 || this.waiting < this.#maxsize)) {
       this.#upstreamPaused = false;
       this.upstream.resume();
     }
@@ -495,7 +558,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
 
   /** Frees the expansion's slot and, with markers, tells `ordered()` how many children it had. */
   #endExpansion(parent: Item, count: number): void {
-    this.#busy--;
+    this.#free(parent);
     if (parent.claim !== null) settleDone(parent);
     if (this.#markers) {
       parent.mark = END;
@@ -577,8 +640,9 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     return this.#kind;
   }
 
+  /** Queued elements, and those waiting behind a busy key (docs/design.md §20). */
   get waiting(): number {
-    return this.#queue.length;
+    return this.#gate === null ? this.#queue.length : this.#queue.length + this.#gate.held;
   }
 
   /** Every busy slot holds one element: a call, an output in the outbox, or an expansion. */
@@ -648,6 +712,7 @@ const anchorStage = new WorkerStage(
     rateLimit: undefined,
     onError: "fail",
     retry: undefined,
+    key: undefined,
   }),
   false,
 );
