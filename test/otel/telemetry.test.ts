@@ -4,7 +4,7 @@
  */
 import { SpanStatusCode, trace } from "@opentelemetry/api";
 import { describe, expect, it } from "vitest";
-import { pipe, type RunStats } from "@sluice/dsl";
+import { OptionsError, pipe, type RunStats, type Telemetry } from "@sluice/dsl";
 import { otelTelemetry } from "@sluice/otel";
 import { freshMeter, histogramCount, idOf, indexOf, named, parentOf, pointValue, sleep, spans, tracer, useOtel } from "./support.js";
 
@@ -234,3 +234,27 @@ describe("metrics", () => {
     expect(pointValue((await collect()).get("sluice.stage.done"), "sluice.stage", "slow")).toBe(30);
   });
 });
+
+describe("the telemetry run option", () => {
+  it("is checked like the other run options", async () => {
+    const notTelemetry = { runStarted: () => 1 } as never;
+    await expect(pipe([1]).toArray({ telemetry: notTelemetry })).rejects.toThrow(
+      /^toArray\(\): options\.telemetry must be an object with the methods runStarted, callStarted, within, callEnded, batchEmitted, runEnded/,
+    );
+    expect(() => pipe([1]).iterate({ telemetry: 5 as never })).toThrow(OptionsError);
+    await expect(pipe([1]).run({ telemetry: { ...otelTelemetry(), progress: 1 } as never })).rejects.toThrow(/options\.telemetry must be/);
+  });
+
+  it("a telemetry that throws fails the run with its error, as onProgress does", async () => {
+    const broken = new Error("exporter down");
+    const telemetry = otelTelemetry({ tracer });
+    const throwing = { ...bind(telemetry), runEnded: () => { throw broken; } };
+    await expect(pipe([1, 2]).map((x) => x).toArray({ telemetry: throwing })).rejects.toBe(broken);
+  });
+});
+
+/** `telemetry`'s methods bound to it, as own properties (so a spread keeps them working). */
+function bind(telemetry: Telemetry): Telemetry {
+  const methods = ["runStarted", "elementParent", "callStarted", "within", "callEnded", "batchEmitted", "progress", "runEnded"] as const;
+  return Object.fromEntries(methods.map((name) => [name, (telemetry[name] as (...args: unknown[]) => unknown).bind(telemetry)])) as unknown as Telemetry;
+}

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type CallOutcome, type Pipeline, type RunOptions, type Telemetry } from "@sluice/dsl";
 // The modules @sluice/dsl runs on (the workspace links @sluice/core to packages/core).
 import { RunTracing } from "../../packages/core/dist/run/run-tracing.js";
+// itemOf is @internal, so not in the declarations.
 import { CallContext } from "../../packages/core/dist/run/stage-info.js";
 import { CallLog, addStage, arrayChain, sorted, sourceKindArb, sourceOf, stageArb, type StageSpec } from "../reliability/support.js";
 
@@ -50,7 +51,7 @@ class CountingTelemetry implements Telemetry<number> {
 const TRACING_METHODS = ["traced", "reporter", "finish", "linkOf", "batchEmitted"] as const;
 let spies: { mock: { calls: unknown[] } }[] = [];
 beforeEach(() => {
-  spies = [...TRACING_METHODS.map((name) => vi.spyOn(RunTracing.prototype, name)), vi.spyOn(CallContext, "itemOf")];
+  spies = [...TRACING_METHODS.map((name) => vi.spyOn(RunTracing.prototype, name)), vi.spyOn(CallContext as unknown as { itemOf(ctx: unknown): unknown }, "itemOf")];
 });
 afterEach(() => vi.restoreAllMocks());
 const tracingCalls = (): number => spies.reduce((sum, spy) => sum + spy.mock.calls.length, 0);
