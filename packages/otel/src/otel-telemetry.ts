@@ -120,7 +120,8 @@ class OtelTelemetry implements Telemetry<Traced> {
   callStarted(call: TelemetryCall<Traced>): Traced {
     const { parent, run } = call;
     // An element from another trace (a job's) is linked back to the run that handled it.
-    const links: Link[] | undefined = parent !== run && run.span !== undefined ? [{ context: run.span.spanContext() }] : undefined;
+    const runSpan = run.span!.spanContext();
+    const links: Link[] | undefined = parent.span !== undefined && parent.span.spanContext().traceId !== runSpan.traceId ? [{ context: runSpan }] : undefined;
     const span = this.#tracer.startSpan(
       call.stage,
       {
