@@ -1,5 +1,5 @@
 /**
- * A BullMQ job's trace context continues in the pipeline that takes it (docs/behaviour.md §21),
+ * A BullMQ job's trace context continues in the pipeline that takes it (docs/behaviour.md §13),
  * against the real Redis of the test run: BullMQ keeps the producer's context in the job's
  * `opts.telemetry.metadata`, and `otelTelemetry()` makes it the parent of the job's spans.
  */

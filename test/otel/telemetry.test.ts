@@ -1,5 +1,5 @@
 /**
- * @sluice/otel (docs/behaviour.md §21): the spans and metrics of a run, checked with the SDK's
+ * @sluice/otel (docs/behaviour.md §13): the spans and metrics of a run, checked with the SDK's
  * in-memory exporter and the async-hooks context manager.
  */
 import { SpanStatusCode, trace } from "@opentelemetry/api";

@@ -1,5 +1,5 @@
 /**
- * The `telemetry` run option costs nothing when absent (docs/design.md §21): for random chains,
+ * The `telemetry` run option costs nothing when absent (docs/design.md §20): for random chains,
  * sources and consumers, a run without it never reaches the tracing machinery (no run
  * tracing, no wrapped `f`, no batch taps), and a run with a counting telemetry gives the same
  * results and opens and ends exactly one span per call of `f`.

@@ -67,7 +67,7 @@ function requireMarkers(facts: Map<Node, NodeFacts>, node: Node): void {
  */
 export function wire(root: Node, run: Run, sink: Receiver & { upstream: Producer }, progress: Progress | null, tracing: RunTracing | null = null): void {
   const facts = analyse(root);
-  // A traced run is always watched: its telemetry reads the stats (docs/design.md §21).
+  // A traced run is always watched: its telemetry reads the stats (docs/design.md §20).
   const builder =
     progress === null ? new Builder(run, facts) : tracing === null ? new WatchedBuilder(run, facts, progress) : new TracedBuilder(run, facts, progress, tracing);
   sink.upstream = builder.build(root, sink, false);

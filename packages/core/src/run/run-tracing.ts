@@ -13,7 +13,7 @@ import { isPromiseLike } from "./thenable.js";
 type Fn = (value: unknown, ctx: CallContext) => unknown;
 
 /**
- * A run's side of its `telemetry` option (docs/design.md §21): exists only when the option is
+ * A run's side of its `telemetry` option (docs/design.md §20): exists only when the option is
  * given, so an untraced run creates none of this. It opens the run's span, gives each stage
  * an `f` wrapped in a call span (the stages themselves are unchanged), taps `batch()` stages
  * to link a batch to its elements, and reports the run's stats through its `Progress`.
@@ -89,6 +89,11 @@ export class RunTracing {
     return parent;
   }
 
+  /** Fails the run with an error the telemetry threw where no call could take it. */
+  fail(error: unknown): void {
+    this.#run.fail(error);
+  }
+
   /** Whether the run is being torn down (a failure then is most likely teardown's abort). */
   get closing(): boolean {
     return this.#run.closing;
@@ -151,7 +156,12 @@ class TracedCall {
 
   /** The call's signal aborted (it is an `EventListener` object: no closure per call). */
   handleEvent(event: Event): void {
-    this.failed((event.target as AbortSignal).reason);
+    try {
+      this.failed((event.target as AbortSignal).reason);
+    } catch (error) {
+      // Thrown from an event listener it would be uncaught: the run fails with it instead.
+      this.tracing.fail(error);
+    }
   }
 }
 
