@@ -227,7 +227,7 @@ describe("metrics", () => {
         await sleep(2);
         if (x === 20) midway = pointValue((await collect()).get("sluice.stage.done"), "sluice.stage", "slow");
         return x;
-      }, { name: "slow" })
+      }, { name: "slow", workers: 1 })
       .run({ telemetry, progressInterval: 5 });
     expect(midway).toBeGreaterThan(0);
     expect(midway).toBeLessThan(30);
