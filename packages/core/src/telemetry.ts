@@ -118,6 +118,10 @@ export interface Telemetry<Span = unknown> {
   batchEmitted(batch: TelemetryBatch<Span>): Span;
   /** The run's figures so far, every `progressInterval` ms while it goes and once more at the end. */
   progress?(run: Span, stats: RunStats): void;
-  /** The run has settled: end its span. `error` is what it failed with, `undefined` unless `stats.state` is `"failed"`. */
+  /**
+   * The run has settled: end its span. `error` is what it failed with, or the caller's abort
+   * reason when `stats.state` is `"aborted"` by a signal; `undefined` when it ended normally or
+   * the consumer left early.
+   */
   runEnded(run: Span, stats: RunStats, error: unknown): void;
 }
