@@ -174,6 +174,46 @@ describe("spans of a run", () => {
   });
 });
 
+describe("where a run's spans hang", () => {
+  it("a run started inside a span (a request handler's) is its child", async () => {
+    const telemetry = otelTelemetry({ tracer });
+    await tracer.startActiveSpan("GET /report", async (request) => {
+      await pipe([1, 2]).map((x) => x, { name: "step" }).run({ telemetry });
+      request.end();
+    });
+    const [request] = named("GET /report");
+    const [run] = named("sluice run");
+    expect(parentOf(run!)).toBe(idOf(request!));
+    expect(named("step").map(parentOf)).toEqual([idOf(run!), idOf(run!)]);
+  });
+
+  it("an aborted run is not an error; the calls teardown cut short end as cancelled", async () => {
+    const telemetry = otelTelemetry({ tracer });
+    const controller = new AbortController();
+    const started: number[] = [];
+    const run = pipe(range(4))
+      .map(
+        (x, { signal }) => {
+          started.push(x);
+          if (started.length === 2) queueMicrotask(() => controller.abort(new Error("stop")));
+          return new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+        },
+        { name: "wait", workers: 2 },
+      )
+      .run({ telemetry, signal: controller.signal });
+    await expect(run).rejects.toThrow("stop");
+    const [runSpan] = named("sluice run");
+    expect(runSpan!.attributes["sluice.state"]).toBe("aborted");
+    expect(runSpan!.status.code).toBe(SpanStatusCode.UNSET);
+    const calls = named("wait");
+    expect(calls).toHaveLength(2);
+    for (const call of calls) {
+      expect(call.attributes["sluice.outcome"]).toBe("cancelled");
+      expect(call.status.code).toBe(SpanStatusCode.UNSET);
+    }
+  });
+});
+
 describe("metrics", () => {
   it("counters count what RunStats counts, and the duration histogram has one value per call", async () => {
     const { meter, collect } = freshMeter();
