@@ -12,6 +12,7 @@ import { main as metricsExporter } from "../examples/metrics-exporter.js";
 import { main as rateLimitedClient } from "../examples/rate-limited-client.js";
 import { main as readLines } from "../examples/read-lines.js";
 import { main as seed } from "../examples/seed.js";
+import { main as spanTree } from "../examples/span-tree.js";
 
 // Each example's main(log) prints through `log` and returns what it printed about.
 function capture(): { lines: string[]; log: (line: string) => void } {
@@ -158,5 +159,28 @@ describe("examples", () => {
       expect(Date.parse(line.time)).not.toBeNaN();
       for (const s of Object.values(line.stages)) expect(s.taken).toBe(s.inFlight + s.done + s.skipped + s.failed + s.cancelled);
     }
+  });
+
+  it("span-tree: the run's span tree, a span per attempt, f's spans under its call's, a batch span per batch with its links", async () => {
+    const { lines, log } = capture();
+    const { lines: printed } = await spanTree(log);
+    expect(printed).toEqual(lines);
+    expect(lines[0]).toBe("sluice run done");
+    const fetches = lines.filter((line) => line.startsWith("  fetch "));
+    expect(fetches.sort()).toEqual([
+      "  fetch [0] attempt 1 ok",
+      "  fetch [1] attempt 1 error (503 from the order service)",
+      "  fetch [1] attempt 2 ok",
+      "  fetch [2] attempt 1 ok",
+      "  fetch [3] attempt 1 ok",
+    ]);
+    // Each call's client span is its only child, one level deeper.
+    for (const [i, line] of lines.entries()) {
+      if (!line.startsWith("  fetch ")) continue;
+      expect(lines[i + 1]).toMatch(/^    GET \/orders\/\d$/);
+    }
+    expect(lines.filter((line) => line.startsWith("  batch "))).toEqual(["  batch [0] 2 links", "  batch [1] 2 links"]);
+    expect(lines.filter((line) => line.startsWith("    save "))).toEqual(["    save [0] attempt 1 ok", "    save [1] attempt 1 ok"]);
+    expect(lines).toHaveLength(1 + 5 * 2 + 2 * 2);
   });
 });

@@ -114,6 +114,28 @@ pipe(["x"]).map(onThreads<Square>(pool));
 export const isThreadError = (error: unknown): boolean => error instanceof ThreadError && !error.crashed;
 `;
 
+// @sluice/otel on the registry's @opentelemetry/api, with no SDK registered: the API's no-op
+// tracer and meter, so a run is traced into nothing and gives its results as ever.
+const OTEL_CONSUMER = `
+import { pipe } from "@sluice/dsl";
+import { jobTraceContext, otelTelemetry, traceMetadata } from "@sluice/otel";
+const telemetry = otelTelemetry();
+const values = await pipe([1, 2, 3, 4]).map(async (x) => x * 2, { retry: 1 }).batch(2).toArray({ telemetry });
+console.log(JSON.stringify({ values, metadata: traceMetadata(), parent: jobTraceContext({ opts: {} }) ?? null }));
+`;
+const OTEL_EXPECTED = { values: [[2, 4], [6, 8]], metadata: "{}", parent: null };
+
+const TYPED_OTEL_CONSUMER = `
+import { trace, type Context } from "@opentelemetry/api";
+import { pipe, type Telemetry } from "@sluice/dsl";
+import { jobTraceContext, otelTelemetry } from "@sluice/otel";
+export const telemetry: Telemetry = otelTelemetry({ tracer: trace.getTracer("app") });
+export const done: Promise<void> = pipe([1]).run({ telemetry });
+export const parent: Context | undefined = jobTraceContext({});
+// @ts-expect-error: a tracer, not a string
+otelTelemetry({ tracer: "app" });
+`;
+
 const COMPILER_OPTIONS = {
   strict: true,
   noEmit: true,
@@ -129,7 +151,7 @@ beforeAll(async () => {
   app = join(work, "app");
   await mkdir(packs);
   await mkdir(join(app, "src"), { recursive: true });
-  for (const dir of ["packages/core", "packages/dsl", "packages/piscina"]) {
+  for (const dir of ["packages/core", "packages/dsl", "packages/piscina", "packages/otel"]) {
     sh("npx", ["-y", "pnpm@10", "pack", "--pack-destination", packs], join(root, dir));
   }
   const tarballs = await readdir(packs);
@@ -167,6 +189,8 @@ beforeAll(async () => {
       "@sluice/core": tarball("core"),
       "@sluice/dsl": tarball("dsl"),
       "@sluice/piscina": tarball("piscina"),
+      "@sluice/otel": tarball("otel"),
+      "@opentelemetry/api": await versionIn("packages/otel/package.json", "@opentelemetry/api"),
       // The versions the workspace tests with, for the same reason as zod's.
       piscina: await versionIn("packages/piscina/package.json", "piscina"),
       "@types/node": await versionIn("package.json", "@types/node"),
@@ -182,6 +206,12 @@ beforeAll(async () => {
     "square-worker.mjs": "export default ({ value }) => value * value;\nexport function fail() { throw new RangeError('no'); }\n",
     "threads.mjs": THREADS_CONSUMER,
     "src/threads.ts": TYPED_THREADS_CONSUMER,
+    "otel.mjs": OTEL_CONSUMER,
+    "src/otel.ts": TYPED_OTEL_CONSUMER,
+    "tsconfig.otel.json": JSON.stringify({
+      compilerOptions: { ...COMPILER_OPTIONS, module: "nodenext", moduleResolution: "nodenext" },
+      include: ["src/otel.ts"],
+    }),
     "tsconfig.threads.json": JSON.stringify({
       compilerOptions: { ...COMPILER_OPTIONS, module: "nodenext", moduleResolution: "nodenext", types: ["node"] },
       include: ["src/threads.ts"],
@@ -233,6 +263,16 @@ describe("the packed packages, installed with npm into a fresh project", () => {
     const { errors, files } = typecheck("threads");
     expect(errors).toEqual([]);
     expect(files.some((file) => file.endsWith("/node_modules/@sluice/piscina/dist/index.d.ts"))).toBe(true);
+  });
+
+  it("@sluice/otel: trace a run from an ES module, @opentelemetry/api from the registry and no SDK", () => {
+    expect(JSON.parse(sh(process.execPath, ["otel.mjs"], app))).toEqual(OTEL_EXPECTED);
+  });
+
+  it("@sluice/otel: type-check under moduleResolution nodenext without skipLibCheck", () => {
+    const { errors, files } = typecheck("otel");
+    expect(errors).toEqual([]);
+    expect(files.some((file) => file.endsWith("/node_modules/@sluice/otel/dist/index.d.ts"))).toBe(true);
   });
 
   it("bundle for the browser within the size budget, with no Node module, and run without setImmediate", async () => {

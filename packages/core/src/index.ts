@@ -50,3 +50,4 @@ export type { RunState, RunStats, SourceStats, StageStats } from "./run-stats.js
 export { CallContext, StageInfo } from "./run/stage-info.js";
 export type { Settle, SourceOutcome } from "./nodes/source-outcome.js";
 export { isPromiseLike } from "./run/thenable.js";
+export type { CallOutcome, Telemetry, TelemetryBatch, TelemetryCall } from "./telemetry.js";

@@ -6,6 +6,8 @@ import type { ElementError } from "./errors.js";
 import { DEFAULT_PROGRESS_INTERVAL, Progress, type CountedSink } from "./run/progress.js";
 import { DEFAULT_MAX_ERRORS, Run } from "./run/run.js";
 import type { RunStats } from "./run-stats.js";
+import { RunTracing } from "./run/run-tracing.js";
+import type { Telemetry } from "./telemetry.js";
 
 /**
  * Options accepted by every way of consuming a pipeline.
@@ -42,6 +44,22 @@ export interface RunOptions {
   readonly onProgress?: ((stats: RunStats) => void) | undefined;
   /** Milliseconds between two `onProgress` calls while the run goes; default 200. */
   readonly progressInterval?: number | undefined;
+  /**
+   * Reports the run to a tracing and metrics system: a span for the run and for each call of
+   * each stage's `f` (which runs inside it), a span per batch linked to its elements, and the
+   * run's {@link RunStats} every `progressInterval` and at the end. `otelTelemetry()` from
+   * `@sluice/otel` gives one on OpenTelemetry. Without it, a run creates and calls nothing
+   * for telemetry.
+   *
+   * @example
+   * ```ts
+   * import { otelTelemetry } from "@sluice/otel";
+   *
+   * const telemetry = otelTelemetry();
+   * await pipe(ids).map(fetchUser, { workers: 8 }).run({ telemetry });
+   * ```
+   */
+  readonly telemetry?: Telemetry | undefined;
 }
 
 /**
@@ -146,27 +164,32 @@ function newRun(options: RunOptions): Run {
 
 /** Wires the graph ending at `root` into `sink` (watched, if the caller asked) and starts the run; its `onSettle` is set. */
 function launch(root: Node, run: Run, sink: CollectSink | IteratorSink, options: RunOptions): void {
-  const progress = watch(run, options, sink);
-  wire(root, run, sink, progress);
+  const telemetry = options.telemetry;
+  const tracing = telemetry === undefined ? null : new RunTracing(run, telemetry);
+  const progress = watch(run, options, sink, tracing);
+  wire(root, run, sink, progress, tracing);
   progress?.start();
   run.start();
 }
 
 /**
- * A {@link Progress} for `run` when the caller asked for `onProgress`, else `null`. It makes
+ * A {@link Progress} for `run` when the caller asked for `onProgress` or `telemetry` (which
+ * reads the stats and ends the run's span after the final report), else `null`. It makes
  * its final report in the run's `onSettle`, before the consumer's (so set that first); the
  * wiring registers the stages with it, and its timer starts just before the run does. The
  * `Run` itself knows nothing of it: a field more on `Run` measurably slowed many small runs
  * (bench E), which allocate one per run (docs/design.md §18).
  */
-function watch(run: Run, options: RunOptions, sink: CountedSink): Progress | null {
+function watch(run: Run, options: RunOptions, sink: CountedSink, tracing: RunTracing | null): Progress | null {
   const onProgress = options.onProgress;
-  if (onProgress === undefined) return null;
-  const progress = new Progress(run, options.signal, onProgress, options.progressInterval ?? DEFAULT_PROGRESS_INTERVAL);
+  if (onProgress === undefined && tracing === null) return null;
+  const report = tracing === null ? onProgress! : tracing.reporter(onProgress);
+  const progress = new Progress(run, options.signal, report, options.progressInterval ?? DEFAULT_PROGRESS_INTERVAL);
   progress.sink = sink;
   const settle = run.onSettle;
   run.onSettle = () => {
     progress.finish();
+    tracing?.finish(progress);
     settle();
   };
   return progress;

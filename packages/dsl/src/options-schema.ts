@@ -13,6 +13,7 @@ import {
   type ErrorPolicy,
   type JitterMode,
   type RunStats,
+  type Telemetry,
 } from "@sluice/core";
 import * as z from "zod/mini";
 import type { HookInfo } from "./context.js";
@@ -85,12 +86,27 @@ export const stageOptionsSchema = z.strictObject({
 /** A stage's options once validated. */
 export type ParsedStageOptions = z.infer<typeof stageOptionsSchema>;
 
+/** The methods a `telemetry` run option must have (its optional ones are checked when present). */
+const TELEMETRY_METHODS = ["runStarted", "callStarted", "within", "callEnded", "batchEmitted", "runEnded"] as const;
+const TELEMETRY_OPTIONAL_METHODS = ["elementParent", "progress"] as const;
+export const TELEMETRY_ALLOWED = `an object with the methods ${TELEMETRY_METHODS.join(", ")} (a Telemetry, as otelTelemetry() gives)`;
+
+function isTelemetry(value: unknown): value is Telemetry {
+  if (value === null || typeof value !== "object") return false;
+  const methods = value as Record<string, unknown>;
+  return (
+    TELEMETRY_METHODS.every((name) => isFunction(methods[name])) &&
+    TELEMETRY_OPTIONAL_METHODS.every((name) => methods[name] === undefined || isFunction(methods[name]))
+  );
+}
+
 /** The options of `toArray`, `run` and `iterate`. */
 export const runOptionsSchema = z.strictObject({
   signal: z.optional(z.custom<AbortSignal>((value) => value instanceof AbortSignal)),
   maxErrors: z.optional(z.int().check(z.minimum(0))),
   onProgress: z.optional(z.custom<(stats: RunStats) => void>(isFunction)),
   progressInterval: stageOptionsSchema.shape.timeout,
+  telemetry: z.optional(z.custom<Telemetry>(isTelemetry)),
 });
 
 /** One problem found by a schema (the first one is reported). */

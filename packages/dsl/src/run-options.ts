@@ -1,12 +1,13 @@
 import type { RunOptions } from "@sluice/core";
 import { checkObject, optionsError } from "./options-error.js";
-import { DURATION_ALLOWED, parseOptions, runOptionsSchema } from "./options-schema.js";
+import { DURATION_ALLOWED, TELEMETRY_ALLOWED, parseOptions, runOptionsSchema } from "./options-schema.js";
 
 const ALLOWED: Readonly<Record<keyof RunOptions, string>> = {
   signal: "an AbortSignal",
   maxErrors: "an integer >= 0",
   onProgress: "a function",
   progressInterval: DURATION_ALLOWED,
+  telemetry: TELEMETRY_ALLOWED,
 };
 
 /** The options every consumption gets when it is given none. */

@@ -8,6 +8,7 @@ import type { Producer, Receiver } from "./flow.js";
 import { OrderedStage } from "./ordered-stage.js";
 import type { Progress } from "./progress.js";
 import type { Run } from "./run.js";
+import { BatchInTap, BatchOutTap, type RunTracing } from "./run-tracing.js";
 import { SourceStage } from "./source-stage.js";
 import { WorkerStage } from "./worker-stage.js";
 
@@ -64,8 +65,11 @@ function requireMarkers(facts: Map<Node, NodeFacts>, node: Node): void {
  * them with `progress` when the run is watched. Stages are
  * started by the run before sources, so hooks start before the first element is pulled.
  */
-export function wire(root: Node, run: Run, sink: Receiver & { upstream: Producer }, progress: Progress | null): void {
-  const builder = progress === null ? new Builder(run, analyse(root)) : new WatchedBuilder(run, analyse(root), progress);
+export function wire(root: Node, run: Run, sink: Receiver & { upstream: Producer }, progress: Progress | null, tracing: RunTracing | null = null): void {
+  const facts = analyse(root);
+  // A traced run is always watched: its telemetry reads the stats (docs/design.md §21).
+  const builder =
+    progress === null ? new Builder(run, facts) : tracing === null ? new WatchedBuilder(run, facts, progress) : new TracedBuilder(run, facts, progress, tracing);
   sink.upstream = builder.build(root, sink, false);
 }
 
@@ -115,6 +119,17 @@ class Builder {
   #buildNode(node: Node, out: Receiver, markers: boolean): Producer {
     return visitorOf(BUILD, node)(node, this, out, markers);
   }
+
+  /** The node a worker stage runs: `node` itself, unless the run is traced. */
+  workerNode(node: StageNode): StageNode {
+    return node;
+  }
+
+  /** Connects a batch stage to `out`; returns what its input should feed: the stage itself, unless the run is traced. */
+  connectBatch(stage: BatchStage, out: Receiver): Receiver {
+    stage.out = out;
+    return stage;
+  }
 }
 
 /** How each node kind becomes a running part, connected to `out`, its inputs built by `builder`. */
@@ -133,9 +148,9 @@ const BUILD: NodeVisitor<Producer, [builder: Builder, out: Receiver, markers: bo
   },
   batch: (node, builder, out, markers) => {
     const stage = new BatchStage(builder.run, node, markers);
-    stage.out = out;
+    const input = builder.connectBatch(stage, out);
     builder.run.addPart(stage, false);
-    stage.upstream = builder.build(node.input, stage, false);
+    stage.upstream = builder.build(node.input, input, false);
     return stage;
   },
   concat: (node, builder, out, markers) => {
@@ -154,7 +169,7 @@ const BUILD: NodeVisitor<Producer, [builder: Builder, out: Receiver, markers: bo
 };
 
 function buildWorker(node: StageNode, builder: Builder, out: Receiver, markers: boolean): Producer {
-  const stage = new WorkerStage(builder.run, node, markers);
+  const stage = new WorkerStage(builder.run, builder.workerNode(node), markers);
   stage.out = out;
   builder.run.addPart(stage, false);
   stage.upstream = builder.build(node.input, stage, markers);
@@ -188,5 +203,28 @@ class WatchedBuilder extends Builder {
     this.#registered.add(part);
     if (part instanceof WorkerStage || part instanceof BatchStage) this.#progress.addStage(part);
     else if (part instanceof SourceStage) this.#progress.addSource(part);
+  }
+}
+
+/**
+ * A {@link WatchedBuilder} for a run with `telemetry`: each worker stage runs its `f` traced,
+ * and each batch stage is wrapped in taps that link a batch's span to its elements' spans.
+ */
+class TracedBuilder extends WatchedBuilder {
+  readonly #tracing: RunTracing;
+
+  constructor(run: Run, facts: Map<Node, NodeFacts> | null, progress: Progress, tracing: RunTracing) {
+    super(run, facts, progress);
+    this.#tracing = tracing;
+  }
+
+  override workerNode(node: StageNode): StageNode {
+    return this.#tracing.traced(node);
+  }
+
+  override connectBatch(stage: BatchStage, out: Receiver): Receiver {
+    const input = new BatchInTap(this.#tracing, stage);
+    stage.out = new BatchOutTap(input, out);
+    return input;
   }
 }

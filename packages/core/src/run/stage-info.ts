@@ -86,6 +86,11 @@ export class CallContext implements EngineContext {
     return ctx.#firstStart;
   }
 
+  /** @internal The element of the call of `ctx` (for telemetry, which keys what it knows per element by it). */
+  static itemOf(ctx: CallContext): Item {
+    return ctx.#item;
+  }
+
   /**
    * Aborts when the run is torn down or this call times out. Each call that reads it gets
    * its own signal, so listeners added by `fetch` and friends never pile up on a shared one.
