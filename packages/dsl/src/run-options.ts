@@ -7,6 +7,8 @@ const ALLOWED: Readonly<Record<keyof RunOptions, string>> = {
   maxErrors: "an integer >= 0",
   onProgress: "a function",
   progressInterval: DURATION_ALLOWED,
+  drain: "an AbortSignal",
+  drainTimeout: DURATION_ALLOWED,
 };
 
 /** The options every consumption gets when it is given none. */
