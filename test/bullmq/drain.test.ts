@@ -63,7 +63,7 @@ describe("jobs() and drain", () => {
     const counts = await queue.getJobCounts("waiting", "active", "completed", "failed");
     expect(counts.active).toBe(0);
     expect(counts.failed).toBe(0);
-    expect(counts.completed + counts.waiting).toBe(6);
+    expect((counts.completed ?? 0) + (counts.waiting ?? 0)).toBe(6);
     expect(counts.waiting).toBeGreaterThanOrEqual(4);
   });
 });
