@@ -1,5 +1,5 @@
 /**
- * The crash proof of checkpoints (docs/behaviour.md §17): examples/resume-ndjson.ts, run as
+ * The crash proof of checkpoints (docs/behaviour.md §13): examples/resume-ndjson.ts, run as
  * its own process over a 20 000-line NDJSON file, is killed with SIGKILL about halfway and
  * started again: it resumes from its last checkpoint, every line is processed, and the lines
  * processed twice are at most those past the watermark: §4's bound plus one checkpoint

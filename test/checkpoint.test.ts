@@ -1,5 +1,5 @@
 /**
- * Checkpoints (docs/behaviour.md §17): `source(items, { position, checkpoint })` saves the
+ * Checkpoints (docs/behaviour.md §13): `source(items, { position, checkpoint })` saves the
  * watermark, the position of the latest element such that it and every element before it
  * have settled; at most once per `every` settlements or `interval` ms, once more as the run
  * ends, never two saves at once, and only forward.

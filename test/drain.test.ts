@@ -1,5 +1,5 @@
 /**
- * Draining a run (docs/behaviour.md §17): when the `drain` signal aborts, the sources are no
+ * Draining a run (docs/behaviour.md §13): when the `drain` signal aborts, the sources are no
  * longer pulled, every element already taken goes on through every stage, and the run ends
  * normally with what was delivered; after `drainTimeout` what is left is torn down as by
  * `signal` (settled `released`) and the run rejects with a `DrainTimeoutError`.

@@ -1,5 +1,5 @@
 /**
- * jobs() under the `drain` run option (docs/behaviour.md §17), on a real Redis: on drain the
+ * jobs() under the `drain` run option (docs/behaviour.md §13), on a real Redis: on drain the
  * worker stops fetching, the jobs it holds finish and are completed, and the run resolves;
  * jobs still in the queue stay waiting for the next consumer. With `drainTimeout`, the jobs
  * still held when it runs out go back to waiting.

@@ -1,5 +1,5 @@
 /**
- * Property tests of checkpoints (docs/behaviour.md §17): over random chains of map, filter,
+ * Property tests of checkpoints (docs/behaviour.md §13): over random chains of map, filter,
  * flatMap (fan-out) and batch with random delays and element failures (skipped, or failing
  * the run), the saved watermark never passes an element that has not settled, positions
  * only move forward, saves never overlap, and the last save stands on the last element when

@@ -110,7 +110,7 @@ export interface SettleOptions<T> {
 }
 
 /**
- * The options of a {@link source} that saves checkpoints (docs/behaviour.md §17): the run
+ * The options of a {@link source} that saves checkpoints (docs/behaviour.md §13): the run
  * saves the watermark, the `position` of the latest element such that it and every element
  * before it have settled `"done"` (or `"failed"` under `onError: "skip"`, `"collect"` or a
  * handler). After a crash, resume the source just after the saved position: only elements

@@ -20,14 +20,14 @@ export interface SourceNode {
   readonly source: unknown;
   /** Called once per element taken from the source with what became of it, or `undefined` (docs/behaviour.md §13). */
   readonly settle: Settle<unknown> | undefined;
-  /** Where each element stands and how the watermark is saved, or `undefined` (docs/behaviour.md §17). */
+  /** Where each element stands and how the watermark is saved, or `undefined` (docs/behaviour.md §13). */
   readonly checkpoint: CheckpointSettings | undefined;
 }
 
 /**
  * Creates a frozen {@link SourceNode}. Throws a `TypeError` when `source` cannot be a source.
  * With `settle`, every element taken from the source settles exactly once (see {@link Settle});
- * with `checkpoint`, the watermark of settled elements is saved as it moves (docs/behaviour.md §17).
+ * with `checkpoint`, the watermark of settled elements is saved as it moves (docs/behaviour.md §13).
  *
  * @example
  * ```ts

@@ -292,7 +292,7 @@ export function defaultMaxsize(workers: number): number {
 
 /**
  * What a source's `checkpoint.save` receives: the watermark, the `position` of the latest
- * source element such that it and every element before it have settled (docs/behaviour.md §17).
+ * source element such that it and every element before it have settled (docs/behaviour.md §13).
  *
  * @example
  * ```ts
