@@ -95,6 +95,30 @@ describe("drain", () => {
     expect(src.settled.size).toBe(0);
   });
 
+  it("stops an endless synchronous source read in one busy stretch, between two of its yields to the event loop", async () => {
+    let pulled = 0;
+    let closed = false;
+    const endless = function* (): Generator<number> {
+      try {
+        for (;;) yield pulled++;
+      } finally {
+        closed = true;
+      }
+    };
+    const drain = new AbortController();
+    setTimeout(() => drain.abort(), 5);
+    let seen = 0;
+    await pipe(endless)
+      .map((x) => x + 1)
+      .each(() => {
+        seen++;
+      })
+      .run({ drain: drain.signal });
+    expect(closed).toBe(true);
+    expect(seen).toBe(pulled);
+    expect(seen).toBeGreaterThan(0);
+  });
+
   it("takes the value of a next() pending when the drain came", async () => {
     const gate = deferred();
     let closed = false;
