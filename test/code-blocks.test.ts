@@ -55,7 +55,8 @@ beforeAll(() => {
   preludeDir = mkdtempSync(join(tmpdir(), "sluice-preludes-"));
   writeFileSync(join(preludeDir, "stand-ins.ts"), "// ids of things\ndeclare const ids: string[];\n");
   report = checkCodeBlocks([{ path: "docs/guide.md", text: guide }], { preludeDir });
-});
+  // Building a TypeScript program is seconds of synchronous CPU: under a loaded full run it outgrew the 10 s default.
+}, 60_000);
 
 afterAll(() => rmSync(preludeDir, { recursive: true, force: true }));
 

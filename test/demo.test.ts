@@ -59,6 +59,30 @@ describe("the pnpm start demo", () => {
     expect(stdout).toMatch(/^  speed-up +- +not measured/m);
   });
 
+  it("SIGTERM drains the run: nothing more is requested, every record requested finishes, and it exits 0", async () => {
+    let sent = false;
+    const { code, stdout } = await runDemo(["--count", "5000"], (text, child) => {
+      if (!sent && /^sluice fetch: \d+\/5000/m.test(text)) {
+        sent = true;
+        child.kill("SIGTERM");
+      }
+    });
+    expect(sent).toBe(true);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Summary \(SIGTERM: the run was drained/m);
+    // The final progress line: nothing left in flight or waiting, and fewer than all were requested.
+    const finals = [...stdout.matchAll(/^sluice fetch: (\d+)\/5000 \(\d+%\)  in flight (\d+)  waiting (\d+)/gm)];
+    const last = finals.at(-1)!;
+    expect([last[2], last[3]]).toEqual(["0", "0"]);
+    const settled = Number(last[1]);
+    expect(settled).toBeLessThan(5000);
+    // Every record requested settled (done, failed or timed out): none was cancelled.
+    const count = (name: string) => Number(new RegExp(`^  ${name} +(\\d+)`, "m").exec(stdout)?.[1]);
+    expect(count("done") + count("failed") + count("timed out")).toBe(settled);
+    expect(stdout).toMatch(new RegExp(`^  records +5000  ${5000 - settled} never requested$`, "m"));
+    expect(stdout).toMatch(/^  speed-up +- +not measured: SIGTERM/m);
+  });
+
   it.each([
     [["--count", "abc"], '--count must be an integer from 1 to 1000000 (received "abc")'],
     [["--workers", "0"], '--workers must be an integer from 1 to 1000 (received "0")'],

@@ -11,6 +11,7 @@ import { main as httpFanOut } from "../examples/http-fan-out.js";
 import { main as metricsExporter } from "../examples/metrics-exporter.js";
 import { main as rateLimitedClient } from "../examples/rate-limited-client.js";
 import { main as readLines } from "../examples/read-lines.js";
+import { EVERY, IN_FLIGHT_BOUND, main as resumeNdjson } from "../examples/resume-ndjson.js";
 import { main as seed } from "../examples/seed.js";
 import { main as spanTree } from "../examples/span-tree.js";
 
@@ -23,6 +24,16 @@ function capture(): { lines: string[]; log: (line: string) => void } {
 const ascending = (values: readonly number[]) => [...values].sort((a, b) => a - b);
 
 describe("examples", () => {
+  it("resume-ndjson: torn down part way, then resumed from its checkpoint: every line processed, few twice", async () => {
+    const { lines, log } = capture();
+    const result = await resumeNdjson(log);
+    expect(result.distinct).toBe(3_000);
+    expect(result.resumedAt).toBeGreaterThan(0);
+    expect(result.repeated).toBeLessThanOrEqual(IN_FLIGHT_BOUND + EVERY);
+    expect(result.processed).toBe(3_000 + result.repeated);
+    expect(lines[0]).toMatch(/^resumed at byte \d+: \d+ lines processed, 3000 distinct, \d+ twice$/);
+  });
+
   it("batched-inserts: 1000 rows in chunks of at most 100, all inserted", async () => {
     const { lines, log } = capture();
     const result = await batchedInserts(log);

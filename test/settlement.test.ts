@@ -302,7 +302,7 @@ describe("source(items, { settle })", () => {
   });
 
   it("checks its options", () => {
-    expect(() => source([1], {} as never)).toThrow(new OptionsError("source(): options.settle must be a function (received undefined)"));
+    expect(() => source([1], {} as never)).toThrow(new OptionsError("source(): options.settle must be a function (or give position and checkpoint) (received undefined)"));
     expect(() => source([1], { settle: () => {}, extra: 1 } as never)).toThrow(OptionsError);
     expect(() => source(42 as never, { settle: () => {} })).toThrow(TypeError);
   });

@@ -29,7 +29,7 @@ function sampleIds(count: number, size: number): number[] {
 
 let progress: StageBars | undefined;
 
-/** Runs the fetch job over `ids` with a progress display; Ctrl-C (`signal`) ends it early. */
+/** Runs the fetch job over `ids` with a progress display; Ctrl-C (`signal`) ends it early, SIGTERM (`drain`) drains it. */
 async function runJob(
   label: string,
   ids: Iterable<number>,
@@ -37,6 +37,7 @@ async function runJob(
   workers: number,
   baseUrl: string,
   signal: AbortSignal,
+  drain: AbortSignal,
 ): Promise<RunReport> {
   const started = performance.now();
   let lastId = 0;
@@ -47,7 +48,7 @@ async function runJob(
   const bars = (progress = stageBars({ label, total }));
   try {
     const records = fetchRecords(ids, { baseUrl, workers, timeoutMs: TIMEOUT_MS, retries: RETRIES });
-    for await (const { record, attempt } of records.iterate({ signal, onProgress: bars.onProgress })) {
+    for await (const { record, attempt } of records.iterate({ signal, drain, onProgress: bars.onProgress })) {
       // The consumer: a real job would store the record; the demo checks the order ordered()
       // promises, and notes which records a retry saved.
       if (record.id <= lastId) inOrder = false;
@@ -62,7 +63,8 @@ async function runJob(
     progress = undefined;
   }
   // The final snapshot, which the run reported before the loop ended.
-  return { total, outcomes: outcomesOf(bars.last), recovered, elapsedMs: performance.now() - started, inOrder, interrupted };
+  const drained = !interrupted && drain.aborted;
+  return { total, outcomes: outcomesOf(bars.last), recovered, elapsedMs: performance.now() - started, inOrder, interrupted, drained };
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -91,6 +93,11 @@ async function main(argv: readonly string[]): Promise<number> {
     controller.abort(new Interrupted("Ctrl-C"));
   };
   process.on("SIGINT", onSigint);
+  // SIGTERM (what a service manager sends to stop a service) drains instead: no new record is
+  // requested, the ones requested are finished and delivered, and the demo ends with its summary.
+  const drainer = new AbortController();
+  const onSigterm = () => drainer.abort();
+  process.on("SIGTERM", onSigterm);
   // Output piped into a command that quits early (`| head`): stop the run the same way. The
   // listener stays to the end, since writes already queued report their EPIPE later.
   const onStdoutError = (error: NodeJS.ErrnoException) => {
@@ -102,27 +109,31 @@ async function main(argv: readonly string[]): Promise<number> {
   const server = await startFlakyServer();
   try {
     console.log(`sluice demo: fetching ${count} records from a slow, flaky API at ${server.url}`);
-    console.log(`  latency has a long tail; 2% of records fail once with 503, 2% always with 500, 1% never answer; Ctrl-C stops cleanly`);
+    console.log(
+      `  latency has a long tail; 2% of records fail once with 503, 2% always with 500, 1% never answer; Ctrl-C stops cleanly, SIGTERM drains`,
+    );
     console.log(
       `  pipe(ids).map(fetchRecord, { workers: ${workers}, maxsize: ${workers}, timeout: ${TIMEOUT_MS}, onTimeout: "skip",\n` +
         `    retry: { retries: ${RETRIES}, minDelay: 100, shouldRetry }, onError: "skip" }).ordered()\n`,
     );
-    const concurrent = await runJob("sluice", idsFrom1(count), count, workers, server.url, controller.signal);
+    const concurrent = await runJob("sluice", idsFrom1(count), count, workers, server.url, controller.signal, drainer.signal);
 
     let sequential: RunReport | undefined;
-    if (!concurrent.interrupted) {
+    if (!concurrent.interrupted && !concurrent.drained) {
       const sample = sampleIds(count, SEQUENTIAL_SAMPLE);
       console.log(`\nThe same job one request at a time (workers: 1), on ${sample.length} records spread over the ${count}:`);
-      sequential = await runJob("sequential", sample, sample.length, 1, server.url, controller.signal);
+      sequential = await runJob("sequential", sample, sample.length, 1, server.url, controller.signal, drainer.signal);
       // A partial baseline is still a measurement, if it is not too small to mean anything.
-      if (sequential.interrupted && sequential.outcomes.settled < 5) sequential = undefined;
+      if ((sequential.interrupted || sequential.drained) && sequential.outcomes.settled < 5) sequential = undefined;
     }
 
     const interrupted = controller.signal.aborted;
-    console.log(`\n${formatSummary({ workers, timeoutMs: TIMEOUT_MS, retries: RETRIES, concurrent, sequential, interrupted })}`);
+    const drained = !interrupted && drainer.signal.aborted;
+    console.log(`\n${formatSummary({ workers, timeoutMs: TIMEOUT_MS, retries: RETRIES, concurrent, sequential, interrupted, drained })}`);
     return 0;
   } finally {
     process.off("SIGINT", onSigint);
+    process.off("SIGTERM", onSigterm);
     await server.close();
   }
 }

@@ -13,6 +13,8 @@ export interface RunReport {
   readonly inOrder: boolean;
   /** Whether Ctrl-C ended the run early. */
   readonly interrupted: boolean;
+  /** Whether SIGTERM drained the run: nothing more was requested, and what was requested finished. */
+  readonly drained: boolean;
 }
 
 /** What the summary reports on. */
@@ -25,19 +27,33 @@ export interface SummaryInput {
   readonly sequential: RunReport | undefined;
   /** Whether Ctrl-C stopped the demo. */
   readonly interrupted: boolean;
+  /** Whether SIGTERM drained the demo. */
+  readonly drained: boolean;
 }
 
 const perSecond = (report: RunReport) => report.outcomes.settled / Math.max(report.elapsedMs / 1000, 0.001);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** The summary block printed at the end of the demo, Ctrl-C or not. */
-export function formatSummary({ workers, timeoutMs, retries, concurrent, sequential, interrupted }: SummaryInput): string {
+export function formatSummary({ workers, timeoutMs, retries, concurrent, sequential, interrupted, drained }: SummaryInput): string {
   const { outcomes } = concurrent;
   const row = (name: string, value: string | number, note = "") =>
     `  ${name.padEnd(11)} ${String(value).padStart(7)}${note === "" ? "" : `  ${note}`}`;
   const lines = [
-    interrupted ? "Summary (Ctrl-C: the run was aborted through its AbortSignal and shut down cleanly)" : "Summary",
-    row("records", concurrent.total, concurrent.interrupted ? `${concurrent.total - outcomes.settled} cancelled or never requested` : ""),
+    interrupted
+      ? "Summary (Ctrl-C: the run was aborted through its AbortSignal and shut down cleanly)"
+      : drained
+        ? "Summary (SIGTERM: the run was drained: no record was requested after it, and every record requested was finished)"
+        : "Summary",
+    row(
+      "records",
+      concurrent.total,
+      concurrent.interrupted
+        ? `${concurrent.total - outcomes.settled} cancelled or never requested`
+        : concurrent.drained
+          ? `${concurrent.total - outcomes.settled} never requested`
+          : "",
+    ),
     row("done", outcomes.done, `${outcomes.delivered} delivered ${concurrent.inOrder ? "in id order" : "OUT OF ORDER"}`),
     row("recovered", concurrent.recovered, `fetched by a retry after an HTTP 503 (${outcomes.retries} retries in all)`),
     row("failed", outcomes.failed, `HTTP 500 on all ${retries + 1} attempts: dropped by onError "skip", the run went on`),
@@ -46,7 +62,7 @@ export function formatSummary({ workers, timeoutMs, retries, concurrent, sequent
     row("throughput", perSecond(concurrent).toFixed(1), "records/s"),
   ];
   if (sequential === undefined) {
-    lines.push(row("speed-up", "-", "not measured: Ctrl-C stopped the demo before the sequential run had 5 records"));
+    lines.push(row("speed-up", "-", `not measured: ${drained ? "SIGTERM" : "Ctrl-C"} stopped the demo before the sequential run had 5 records`));
   } else {
     const sample = `${sequential.outcomes.settled}-record sample, one request at a time, ${seconds(sequential.elapsedMs)}`;
     lines.push(row("sequential", perSecond(sequential).toFixed(1), `records/s (${sample})`));

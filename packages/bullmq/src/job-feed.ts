@@ -139,7 +139,11 @@ export class JobFeed implements AsyncIterableIterator<Job> {
     });
   }
 
-  /** The run is being torn down: stop taking jobs (the run's `finish()` closes the worker). */
+  /**
+   * The run is being torn down, or drained (the `drain` run option): stop taking jobs and
+   * release those not handed out; the jobs handed out settle through `settle` (`"done"` as
+   * they finish when draining), and the run's `finish()` closes the worker after them.
+   */
   async return(): Promise<IteratorResult<Job>> {
     this.#stop();
     return { done: true, value: undefined };

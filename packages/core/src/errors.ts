@@ -318,3 +318,30 @@ function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message === "" ? error.name : `${error.name}: ${error.message}`;
   return describeValue(error);
 }
+
+/**
+ * What a run rejects with when it was drained (the `drain` run option) and had not finished
+ * within `drainTimeout` ms: what was still in flight was then torn down, as by `signal`
+ * (an acknowledged source's open elements settle `released`).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await pipeline.run({ drain: controller.signal, drainTimeout: 10_000 });
+ * } catch (error) {
+ *   if (error instanceof DrainTimeoutError) console.warn(`gave up draining after ${error.timeout} ms`);
+ * }
+ * ```
+ */
+export class DrainTimeoutError extends Error {
+  /** Always `"DrainTimeoutError"`. */
+  override readonly name = "DrainTimeoutError";
+  /** The run's `drainTimeout`, in milliseconds. */
+  readonly timeout: number;
+
+  /** Creates the error for a drain that took longer than `timeout` ms. */
+  constructor(timeout: number) {
+    super(`the run did not finish draining within ${timeout} ms (drainTimeout): what was left was torn down`);
+    this.timeout = timeout;
+  }
+}

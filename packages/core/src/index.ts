@@ -12,6 +12,7 @@ export { RESERVED_CONTEXT_KEYS, type EngineContext, type HookInfo } from "./cont
 export { describeValue } from "./describe-value.js";
 export { RateLimiter, type RateWaiter } from "./rate-limiter.js";
 export {
+  DrainTimeoutError,
   ElementError,
   ElementErrors,
   OptionsError,
@@ -28,6 +29,7 @@ export { createOrderedNode, isOrderedNode, type OrderedNode } from "./nodes/orde
 export { createSourceNode, isSourceLike, isSourceNode, type SourceNode } from "./nodes/source-node.js";
 export {
   ERROR_POLICIES,
+  checkpointDefaults,
   JITTER_MODES,
   TIMEOUT_POLICIES,
   defaultMaxsize,
@@ -35,6 +37,8 @@ export {
   maxTimerDelay,
   retryDefaults,
   stageDefaults,
+  type Checkpoint,
+  type CheckpointSettings,
   type ErrorPolicy,
   type JitterMode,
   type RetrySettings,

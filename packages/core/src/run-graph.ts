@@ -1,6 +1,7 @@
 import type { Node } from "./nodes/node.js";
 import { CollectSink } from "./run/collect-sink.js";
 import { IteratorSink } from "./run/iterator-sink.js";
+import { watchDrain } from "./run/drain.js";
 import { consumerCapacity, wire } from "./run/plan.js";
 import type { ElementError } from "./errors.js";
 import { DEFAULT_PROGRESS_INTERVAL, Progress, type CountedSink } from "./run/progress.js";
@@ -60,6 +61,26 @@ export interface RunOptions {
    * ```
    */
   readonly telemetry?: Telemetry | undefined;
+  /**
+   * Aborting it drains the run, as a service does on SIGTERM: the sources are no longer
+   * pulled (each source's iterator is closed by its `return()`), every element already taken
+   * goes on through every stage, and the run ends normally with what was delivered (an
+   * acknowledged source's elements settle `"done"`). Aborted before the run starts, nothing
+   * is pulled.
+   *
+   * @example
+   * ```ts
+   * const drain = new AbortController();
+   * process.once("SIGTERM", () => drain.abort());
+   * await pipeline.run({ drain: drain.signal, drainTimeout: 25_000 });
+   * ```
+   */
+  readonly drain?: AbortSignal | undefined;
+  /**
+   * How long a drain may take, in ms: then what is left is torn down as by `signal` (settled
+   * `"released"`), and the run rejects with a `DrainTimeoutError`. Default: no limit.
+   */
+  readonly drainTimeout?: number | undefined;
 }
 
 /**
@@ -169,6 +190,7 @@ function launch(root: Node, run: Run, sink: CollectSink | IteratorSink, options:
   const progress = watch(run, options, sink, tracing);
   wire(root, run, sink, progress, tracing);
   progress?.start();
+  if (options.drain !== undefined) watchDrain(run, options.drain, options.drainTimeout);
   run.start();
 }
 

@@ -16,14 +16,17 @@
  * @module @sluice/dsl
  */
 export {
+  DrainTimeoutError,
   ElementError,
   ElementErrors,
   OptionsError,
   RateLimiter,
   TimeoutError,
   ValidationError,
+  checkpointDefaults,
   defaultMaxsize,
   maxTimerDelay,
+  type Checkpoint,
   type ErrorPolicy,
   type JitterMode,
   type RateLimitWindow,
@@ -52,7 +55,16 @@ export type { BatchOptions } from "./batch-options.js";
 export { batch, each, filter, flat, flatMap, map, ordered } from "./operators.js";
 export { pipe } from "./pipe.js";
 export { Pipeline, type FlatElement, type FlatMapResult } from "./pipeline.js";
-export { source, type ElementOf, type IterableSource, type Source, type SourceOptions } from "./source.js";
+export {
+  source,
+  type CheckpointOptions,
+  type CheckpointSaving,
+  type ElementOf,
+  type IterableSource,
+  type SettleOptions,
+  type Source,
+  type SourceOptions,
+} from "./source.js";
 export { pathBelowSource } from "./source-path.js";
 export { resolveStageOptions, type HookContext, type NotThenable, type RetryOptions, type StageFn, type StageGuard, type StageMethod, type StageOptionKeys, type StageOptions } from "./stage-options.js";
 export type { SchemaOutput, StandardFailure, StandardResult, StandardSchema, StandardSchemaProps, StandardSuccess, StandardTypes } from "./standard-schema.js";

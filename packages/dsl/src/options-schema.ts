@@ -107,6 +107,22 @@ export const runOptionsSchema = z.strictObject({
   onProgress: z.optional(z.custom<(stats: RunStats) => void>(isFunction)),
   progressInterval: stageOptionsSchema.shape.timeout,
   telemetry: z.optional(z.custom<Telemetry>(isTelemetry)),
+  drain: z.optional(z.custom<AbortSignal>((value) => value instanceof AbortSignal)),
+  drainTimeout: stageOptionsSchema.shape.timeout,
+});
+
+/** The options of `source(items, options)`; `checkpoint`'s fields are checked next, by {@link checkpointOptionsSchema}. */
+export const sourceOptionsSchema = z.strictObject({
+  settle: z.optional(z.custom<(...args: never[]) => unknown>(isFunction)),
+  position: z.optional(z.custom<(element: never) => unknown>(isFunction)),
+  checkpoint: z.optional(z.custom<object>((value) => value !== null && typeof value === "object" && !Array.isArray(value))),
+});
+
+/** A source's `checkpoint` object. */
+export const checkpointOptionsSchema = z.strictObject({
+  save: z.custom<(checkpoint: never) => unknown>(isFunction),
+  every: z.optional(z.int().check(z.minimum(1))),
+  interval: z.optional(duration()),
 });
 
 /** One problem found by a schema (the first one is reported). */

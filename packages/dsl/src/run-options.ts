@@ -8,6 +8,8 @@ const ALLOWED: Readonly<Record<keyof RunOptions, string>> = {
   onProgress: "a function",
   progressInterval: DURATION_ALLOWED,
   telemetry: TELEMETRY_ALLOWED,
+  drain: "an AbortSignal",
+  drainTimeout: DURATION_ALLOWED,
 };
 
 /** The options every consumption gets when it is given none. */

@@ -1,5 +1,6 @@
 import { describeValue } from "../describe-value.js";
 import type { Settle } from "./source-outcome.js";
+import type { CheckpointSettings } from "./stage-settings.js";
 
 /**
  * Where a run's elements come from: an array or other iterable, an async iterable
@@ -19,11 +20,14 @@ export interface SourceNode {
   readonly source: unknown;
   /** Called once per element taken from the source with what became of it, or `undefined` (docs/behaviour.md §13). */
   readonly settle: Settle<unknown> | undefined;
+  /** Where each element stands and how the watermark is saved, or `undefined` (docs/behaviour.md §15). */
+  readonly checkpoint: CheckpointSettings | undefined;
 }
 
 /**
  * Creates a frozen {@link SourceNode}. Throws a `TypeError` when `source` cannot be a source.
- * With `settle`, every element taken from the source settles exactly once (see {@link Settle}).
+ * With `settle`, every element taken from the source settles exactly once (see {@link Settle});
+ * with `checkpoint`, the watermark of settled elements is saved as it moves (docs/behaviour.md §15).
  *
  * @example
  * ```ts
@@ -31,14 +35,14 @@ export interface SourceNode {
  * const acked = createSourceNode(messages, (message, outcome) => log(message, outcome.status));
  * ```
  */
-export function createSourceNode(source: unknown, settle?: Settle<unknown>): SourceNode {
+export function createSourceNode(source: unknown, settle?: Settle<unknown>, checkpoint?: CheckpointSettings): SourceNode {
   if (!isSourceLike(source)) {
     throw new TypeError(
       `createSourceNode(): the source must be an array, an Iterable, an AsyncIterable, a ReadableStream, a Pipeline, ` +
         `a Promise of one, or a function returning one (received ${describeValue(source)})`,
     );
   }
-  return Object.freeze(new SourceNodeData(source, settle));
+  return Object.freeze(new SourceNodeData(source, settle, checkpoint));
 }
 
 /** A class rather than a literal, for the same reason as the stage nodes (docs/design.md §14). */
@@ -47,6 +51,7 @@ class SourceNodeData implements SourceNode {
   constructor(
     readonly source: unknown,
     readonly settle: Settle<unknown> | undefined,
+    readonly checkpoint: CheckpointSettings | undefined,
   ) {}
 }
 

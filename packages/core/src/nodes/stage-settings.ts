@@ -306,3 +306,59 @@ export const stageDefaults = Object.freeze({
 export function defaultMaxsize(workers: number): number {
   return Math.max(16, workers);
 }
+
+/**
+ * What a source's `checkpoint.save` receives: the watermark, the `position` of the latest
+ * source element such that it and every element before it have settled (docs/behaviour.md §15).
+ *
+ * @example
+ * ```ts
+ * const save = async ({ position }: Checkpoint<number>) => writeFile("offset.txt", String(position));
+ * ```
+ */
+export interface Checkpoint<P> {
+  /** What the source's `position` returned for the element the watermark stands on. */
+  readonly position: P;
+}
+
+/**
+ * A source's checkpointing, as the scheduler reads it (the DSL fills the defaults): where
+ * `position` finds an element's place, and how often `save` is called with the watermark.
+ *
+ * @example
+ * ```ts
+ * const settings: CheckpointSettings = {
+ *   position: (line) => (line as { end: number }).end,
+ *   save: ({ position }) => console.log("resume after", position),
+ *   every: 1_000,
+ *   interval: undefined,
+ * };
+ * ```
+ */
+export interface CheckpointSettings {
+  /** The place of a source element (a byte offset, a sequence number): called once per element taken. */
+  readonly position: (element: unknown) => unknown;
+  /** Called with the watermark; a returned promise is awaited, and no two calls overlap. */
+  readonly save: (checkpoint: Checkpoint<unknown>) => void | PromiseLike<void>;
+  /** Save once this many elements have settled since the last save (integer >= 1), or `undefined`. */
+  readonly every: number | undefined;
+  /**
+   * Save at most once per this many ms while the watermark moves, or `undefined`.
+   * @default 1_000 (`checkpointDefaults.interval`) when neither `every` nor `interval` is given
+   */
+  readonly interval: number | undefined;
+}
+
+/**
+ * The default of a checkpoint's `interval`, used when a checkpoint names neither `every`
+ * nor `interval`: the one place it is written.
+ *
+ * @example
+ * ```ts
+ * checkpointDefaults.interval; // 1_000
+ * ```
+ */
+export const checkpointDefaults = Object.freeze({
+  /** @default 1_000 */
+  interval: 1_000,
+} as const);

@@ -75,6 +75,10 @@ export class IterableReader {
   #onNextFn: ((result: IteratorResult<unknown>) => void) | null = null;
   #onErrorFn: ((error: unknown) => void) | null = null;
   #afterYieldFn: (() => void) | null = null;
+  /** Draining (docs/design.md §22): nothing more is asked for; the read ends once a pending `next()` answers. */
+  #draining = false;
+  /** The `return()` a drain called while a `next()` was pending, until it settles. */
+  #drainClosing: PromiseLike<unknown> | undefined = undefined;
 
   constructor(host: ReaderHost) {
     this.#host = host;
@@ -129,7 +133,7 @@ export class IterableReader {
    */
   close(onClosed: () => void): void {
     this.#stopped = true;
-    if (this.#iterator === null || this.#onClosed !== null) {
+    if ((this.#iterator === null && this.#drainClosing === undefined) || this.#onClosed !== null) {
       onClosed();
       return;
     }
@@ -141,7 +145,7 @@ export class IterableReader {
   }
 
   #closeIterator(onClosed: () => void): void {
-    const closing = closeIterator(this.#iterator);
+    const closing = this.#iterator === null ? this.#drainClosing : closeIterator(this.#iterator);
     this.#iterator = null;
     if (this.#pending && this.late !== null) {
       this.#afterPending = onClosed;
@@ -152,8 +156,40 @@ export class IterableReader {
     else onClosed();
   }
 
+  /**
+   * The run drains: ask for nothing more and close the iterator now (a source waiting for
+   * new data, such as a queue, answers its pending `next()` with the end once closed); a
+   * value that pending `next()` still brings is taken. The host then hears `readDone()`,
+   * once `return()` has settled. Called from a microtask, never inside the iterator's code.
+   */
+  drain(): void {
+    if (this.#stopped || this.#draining) return;
+    this.#draining = true;
+    if (this.#pending) {
+      this.#drainClosing = closeIterator(this.#iterator);
+      this.#iterator = null;
+    } else if (!this.#yielding) {
+      this.#endDrain();
+    }
+  }
+
+  /** Ends a drained read: closes the iterator (unless a pending `next()` made the drain close it already), then reports done. */
+  #endDrain(): void {
+    this.#stopped = true;
+    const closing = this.#iterator === null ? this.#drainClosing : closeIterator(this.#iterator);
+    this.#iterator = null;
+    this.#array = null;
+    // Teardown during the wait for `return()` waits for it too (see `close`).
+    this.#drainClosing = closing;
+    const host = this.#host;
+    if (closing === undefined) host.readDone();
+    else whenSettled(closing, () => host.readDone(), () => host.readDone());
+  }
+
   #read(): void {
-    if (this.#pending || this.#yielding || this.#stopped || this.#paused) return;
+    if (this.#pending || this.#yielding || this.#stopped) return;
+    if (this.#draining) return this.#endDrain();
+    if (this.#paused) return;
     const host = this.#host;
     const array = this.#array;
     for (;;) {

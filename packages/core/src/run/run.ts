@@ -12,6 +12,8 @@ export interface RunPart {
   start(): void;
   /** Teardown: start nothing new, abort what is in flight, report done once settled. */
   close(): void;
+  /** Sources only: stop pulling, and end the data once what was asked for has come (docs/design.md §22). */
+  drain?(): void;
 }
 
 /**
@@ -161,6 +163,12 @@ export class Run implements SignalSource {
     const failures = this.failures!;
     const count = failures.length;
     return new ElementErrors(failures, results, `${count} element${count === 1 ? "" : "s"} failed (first: ${failures[0]!.message})`);
+  }
+
+  /** The `drain` signal aborted: every source stops pulling; what was taken goes on (docs/design.md §22). */
+  drain(): void {
+    if (this.closing) return;
+    for (let source = this.#sources; source !== null; source = source.nextPart) source.drain?.();
   }
 
   /** The consumer stopped reading (`break`, `return`, a throw in the loop body). */

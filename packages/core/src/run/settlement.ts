@@ -2,6 +2,7 @@ import type { Item } from "./item.js";
 import { Run } from "./run.js";
 import { anchorShape } from "../shape-anchors.js";
 import type { Settle, SourceOutcome } from "../nodes/source-outcome.js";
+import type { Watermark } from "./watermark.js";
 
 const DONE: SourceOutcome = Object.freeze({ status: "done" });
 
@@ -18,6 +19,8 @@ export class Claim {
   /** Whether a descendant failed: the outcome is then `"failed"` with `error`. */
   failed = false;
   error: unknown = undefined;
+  /** What the source's `position` said of the element, under a checkpoint (docs/design.md §23). */
+  position: unknown = undefined;
 
   constructor(
     /** The ledger of the source element; `null` for a batch's group claim. */
@@ -79,47 +82,63 @@ export function settleFailed(item: Item, error: unknown): void {
  * Calls are made in a microtask, never inside the engine's own frames, and each holds the
  * run open until it (and its promise) has settled; a throw fails the run. When everything
  * else in the run has stopped, `sweep` settles what is still open (docs/design.md §17).
+ * A source with a checkpoint has a ledger too (its `settle` may be absent), whose
+ * {@link Watermark} learns of each settlement (docs/design.md §23).
  */
 export class Ledger {
   /** The next ledger of the same run (set by `Run.addLedger`). */
   nextLedger: Ledger | null = null;
   readonly #run: Run;
-  readonly #settle: Settle<unknown>;
+  readonly #settle: Settle<unknown> | undefined;
+  readonly #watermark: Watermark | null;
   readonly #open = new Set<Claim>();
 
-  constructor(run: Run, settle: Settle<unknown>) {
+  constructor(run: Run, settle: Settle<unknown> | undefined, watermark: Watermark | null) {
     this.#run = run;
     this.#settle = settle;
+    this.#watermark = watermark;
   }
 
-  /** A claim for a new source element. */
-  claim(element: unknown): Claim {
+  /**
+   * A claim for a new source element, the `index`-th taken; `null` when the source's
+   * `position` threw on it, which fails the run (the element settles `failed`).
+   */
+  claim(element: unknown, index: number): Claim | null {
     const claim = new Claim(this, element, null);
     this.#open.add(claim);
-    return claim;
+    const watermark = this.#watermark;
+    return watermark === null || watermark.track(claim, index) ? claim : null;
   }
 
   /** `claim` has no references left: it settles, once. */
   settled(claim: Claim): void {
     if (!this.#open.delete(claim)) return;
-    this.#call(claim.element, claim.failed ? { status: "failed", error: claim.error } : DONE);
+    this.#watermark?.settled();
+    if (this.#settle !== undefined) this.#call(claim.element, claim.failed ? { status: "failed", error: claim.error } : DONE);
   }
 
-  /** The run has stopped: every element still open settles, failed if a descendant failed, else released. */
+  /**
+   * The run has stopped: every element still open settles, failed if a descendant failed,
+   * else released; then the checkpoint makes its last save.
+   */
   sweep(reason: unknown): void {
-    for (const claim of this.#open) {
-      this.#call(claim.element, claim.failed ? { status: "failed", error: claim.error } : { status: "released", reason });
+    if (this.#settle !== undefined) {
+      for (const claim of this.#open) {
+        this.#call(claim.element, claim.failed ? { status: "failed", error: claim.error } : { status: "released", reason });
+      }
     }
     this.#open.clear();
+    this.#watermark?.finish();
   }
 
   #call(element: unknown, outcome: SourceOutcome): void {
     const run = this.#run;
+    const settle = this.#settle!;
     run.hold();
-    queueMicrotask(() => run.awaitCallback(() => this.#settle(element, outcome)));
+    queueMicrotask(() => run.awaitCallback(() => settle(element, outcome)));
   }
 }
 
 // Keep the hidden classes of these per-run objects alive (see shape-anchors.ts).
 anchorShape(new Claim(null, undefined, []));
-anchorShape(new Ledger(new Run(undefined), () => undefined));
+anchorShape(new Ledger(new Run(undefined), () => undefined, null));

@@ -7,6 +7,7 @@ import { reopenedSourceError, rememberOpened } from "./one-shot-sources.js";
 import { Run, type RunPart } from "./run.js";
 import { sizeOf, type CountedSource } from "./progress.js";
 import { Ledger } from "./settlement.js";
+import { Watermark } from "./watermark.js";
 import { anchorShape } from "../shape-anchors.js";
 import { isPromiseLike, whenSettled } from "./thenable.js";
 
@@ -32,6 +33,9 @@ export class SourceStage implements Producer, RunPart, ReaderHost, CountedSource
   #onClosedFn: (() => void) | null = null;
   /** What the source opened to (an array, an iterable...), for its size in the stats. */
   #opened: unknown = undefined;
+  #started = false;
+  /** The run drains: nothing more is pulled (docs/design.md §22). */
+  #draining = false;
 
   constructor(run: Run, node: SourceNode, markers: boolean) {
     this.#run = run;
@@ -39,17 +43,24 @@ export class SourceStage implements Producer, RunPart, ReaderHost, CountedSource
     this.#markers = markers;
     this.#reader = new IterableReader(this);
     const settle = node.settle;
-    if (settle === undefined) {
+    const checkpoint = node.checkpoint;
+    if (settle === undefined && checkpoint === undefined) {
       this.#ledger = null;
     } else {
-      const ledger = (this.#ledger = new Ledger(run, settle));
+      const ledger = (this.#ledger = new Ledger(run, settle, checkpoint === undefined ? null : new Watermark(run, checkpoint)));
       run.addLedger(ledger);
       // An element handed out as teardown came was taken too: it settles (released) with the rest.
-      this.#reader.late = (value) => void ledger.claim(value);
+      this.#reader.late = (value) => void ledger.claim(value, this.#reader.count);
     }
   }
 
   start(): void {
+    this.#started = true;
+    if (this.#draining) {
+      // Drained before it started: nothing is pulled.
+      this.readDone();
+      return;
+    }
     let source = this.#source;
     try {
       if (typeof source === "function" && readableKind(source) === undefined) source = (source as () => unknown)();
@@ -89,6 +100,17 @@ export class SourceStage implements Producer, RunPart, ReaderHost, CountedSource
     return sizeOf(this.#opened);
   }
 
+  /**
+   * The run drains: pull nothing more, close the source (its iterator's `return()`), and end
+   * the data once a `next()` already asked for has answered; what was taken goes on.
+   */
+  drain(): void {
+    if (this.#done || this.#draining) return;
+    this.#draining = true;
+    // From a microtask: the drain signal may be aborted inside the source's own `next()`.
+    if (this.#started) queueMicrotask(() => this.#done || this.#reader.drain());
+  }
+
   close(): void {
     if (this.#done) return;
     this.#done = true;
@@ -99,12 +121,17 @@ export class SourceStage implements Producer, RunPart, ReaderHost, CountedSource
 
   readValue(value: unknown, position: number): boolean {
     const ledger = this.#ledger;
-    return this.out.push(new Item(value, position, null, null, VALUE, ledger === null ? null : ledger.claim(value)));
+    if (ledger === null) return this.out.push(new Item(value, position, null, null, VALUE, null));
+    const claim = ledger.claim(value, position);
+    // null: the checkpoint's `position` threw on it, and the run is failing.
+    return claim !== null && this.out.push(new Item(value, position, null, null, VALUE, claim));
   }
 
   readWaiting(): void {}
 
   readDone(): void {
+    // A drain's end can come after teardown closed the source.
+    if (this.#done) return;
     this.#done = true;
     if (this.#markers) this.out.push(new Item(this.#reader.count, -1, null, null, END, null));
     this.out.end();
