@@ -11,6 +11,7 @@ export { createBatchNode, isBatchNode, type BatchNode } from "./nodes/batch-node
 export { RESERVED_CONTEXT_KEYS, type EngineContext, type HookInfo } from "./context.js";
 export { describeValue } from "./describe-value.js";
 export { RateLimiter, type RateWaiter } from "./rate-limiter.js";
+export { ConcurrencyLimiter, type ConcurrencyWaiter } from "./concurrency-limiter.js";
 export {
   ElementError,
   ElementErrors,
@@ -30,11 +31,15 @@ export {
   ERROR_POLICIES,
   JITTER_MODES,
   TIMEOUT_POLICIES,
+  adaptiveDefaults,
   defaultMaxsize,
+  isPushbackError,
   maxRetryFactor,
+  maxWorkers,
   maxTimerDelay,
   retryDefaults,
   stageDefaults,
+  type ConcurrencyBounds,
   type ErrorPolicy,
   type JitterMode,
   type RetrySettings,

@@ -16,14 +16,20 @@
  * @module @sluice/dsl
  */
 export {
+  ConcurrencyLimiter,
   ElementError,
   ElementErrors,
   OptionsError,
   RateLimiter,
   TimeoutError,
   ValidationError,
+  adaptiveDefaults,
   defaultMaxsize,
+  isPushbackError,
   maxTimerDelay,
+  maxWorkers,
+  type ConcurrencyBounds,
+  type ConcurrencyWaiter,
   type ErrorPolicy,
   type JitterMode,
   type RateLimitWindow,
@@ -41,6 +47,7 @@ export {
   type ValidationPathSegment,
 } from "@sluice/core";
 export { rateLimiter } from "./rate-limiter.js";
+export { concurrencyLimiter } from "./concurrency-limiter.js";
 export { concat } from "./concat.js";
 export type { Context, EngineContext, HookInfo } from "./context.js";
 export type { Operator } from "./operator.js";
@@ -50,5 +57,5 @@ export { pipe } from "./pipe.js";
 export { Pipeline, type FlatElement, type FlatMapResult } from "./pipeline.js";
 export { source, type ElementOf, type IterableSource, type Source, type SourceOptions } from "./source.js";
 export { pathBelowSource } from "./source-path.js";
-export { resolveStageOptions, type HookContext, type NotThenable, type RetryOptions, type StageFn, type StageGuard, type StageMethod, type StageOptionKeys, type StageOptions } from "./stage-options.js";
+export { resolveStageOptions, type AdaptiveWorkers, type HookContext, type NotThenable, type RetryOptions, type StageFn, type StageGuard, type StageMethod, type StageOptionKeys, type StageOptions } from "./stage-options.js";
 export type { SchemaOutput, StandardFailure, StandardResult, StandardSchema, StandardSchemaProps, StandardSuccess, StandardTypes } from "./standard-schema.js";

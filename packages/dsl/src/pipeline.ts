@@ -76,13 +76,13 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
    * completion order.
    *
    * @param f - `(x, ctx) => U | Promise<U>`; `ctx` has `signal`, `index`, `stage` and what `onStart` returned
-   * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`
+   * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`, `retry`, `onError`, `rateLimit`, `cost`, `isPushback`
    * @example
    * ```ts
    * const users = await pipe(ids).map((id, { signal }) => fetchUser(id, { signal }), { workers: 16 });
    * ```
    */
-  map<U, C extends HookContext = {}>(f: StageFn<T, U | PromiseLike<U>, C>, options?: StageOptions<C>): Pipeline<Awaited<U>> {
+  map<U, C extends HookContext = {}>(f: StageFn<T, U | PromiseLike<U>, C>, options?: StageOptions<C, T>): Pipeline<Awaited<U>> {
     return this.#stage("map", f, options);
   }
 
@@ -91,7 +91,7 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
    * guard `(x) => x is S` narrows the element type to `S`.
    *
    * @param f - `(x, ctx) => boolean | Promise<boolean>`, or a type guard
-   * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`
+   * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`, `retry`, `onError`, `rateLimit`, `cost`, `isPushback`
    * @example
    * ```ts
    * const active = await pipe(users).filter((u) => u.active);
@@ -100,10 +100,10 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
    */
   filter<S extends T, C extends HookContext = {}>(
     f: StageGuard<T, S, C>,
-    options?: StageOptions<C>,
+    options?: StageOptions<C, T>,
   ): Pipeline<S>;
-  filter<C extends HookContext = {}>(f: StageFn<T, unknown, C>, options?: StageOptions<C>): Pipeline<T>;
-  filter<C extends HookContext = {}>(f: StageFn<T, unknown, C>, options?: StageOptions<C>): Pipeline<T> {
+  filter<C extends HookContext = {}>(f: StageFn<T, unknown, C>, options?: StageOptions<C, T>): Pipeline<T>;
+  filter<C extends HookContext = {}>(f: StageFn<T, unknown, C>, options?: StageOptions<C, T>): Pipeline<T> {
     return this.#stage("filter", f, options);
   }
 
@@ -113,7 +113,7 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
    * they are produced: an async generator's items flow before it finishes.
    *
    * @param f - `(x, ctx) => Iterable<U> | AsyncIterable<U> | Promise<Iterable<U>>`
-   * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`
+   * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`, `retry`, `onError`, `rateLimit`, `cost`, `isPushback`
    * @example
    * ```ts
    * const lines = pipe(files).flatMap(async function* (file) {
@@ -121,7 +121,7 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
    * }, { workers: 4 });
    * ```
    */
-  flatMap<U, C extends HookContext = {}>(f: StageFn<T, FlatMapResult<U>, C>, options?: StageOptions<C>): Pipeline<U> {
+  flatMap<U, C extends HookContext = {}>(f: StageFn<T, FlatMapResult<U>, C>, options?: StageOptions<C, T>): Pipeline<U> {
     return this.#stage("flatMap", f, options);
   }
 
@@ -130,13 +130,13 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
    * `run()` (or `await`, which gives `[]`).
    *
    * @param f - `(x, ctx) => unknown`; its result is ignored (a promise is awaited)
-   * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`
+   * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`, `retry`, `onError`, `rateLimit`, `cost`, `isPushback`
    * @example
    * ```ts
    * await pipe(rows).each((row) => db.insert(row), { workers: 8 }).run();
    * ```
    */
-  each<C extends HookContext = {}>(f: StageFn<T, unknown, C>, options?: StageOptions<C>): Pipeline<never> {
+  each<C extends HookContext = {}>(f: StageFn<T, unknown, C>, options?: StageOptions<C, T>): Pipeline<never> {
     return this.#stage("each", f, options);
   }
 
@@ -154,7 +154,7 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
    * const users = await pipe(jsonLines).map((line) => JSON.parse(line)).parse(User, { onError: "skip" }); // User[]
    * ```
    */
-  parse<S extends StandardSchema, C extends HookContext = {}>(schema: S, options?: StageOptions<C>): Pipeline<SchemaOutput<S>> {
+  parse<S extends StandardSchema, C extends HookContext = {}>(schema: S, options?: StageOptions<C, T>): Pipeline<SchemaOutput<S>> {
     return this.#stage("map", validatorOf(schema), options, "parse");
   }
 
