@@ -174,7 +174,7 @@ describe("bad results of f", () => {
 
 describe("options of the wrong type from untyped JavaScript", () => {
   const badOptions: Array<[Untyped, RegExp]> = [
-    [{ workers: "2" }, /options\.workers must be an integer >= 1 \(received "2"\)$/],
+    [{ workers: "2" }, /options\.workers must be an integer >= 1, "auto", \{ min, max, initial \} or a ConcurrencyLimiter \(received "2"\)$/],
     [{ workers: 0 }, /options\.workers must be an integer >= 1 \(received 0\)$/],
     [{ workers: 2.5 }, /options\.workers must be an integer >= 1 \(received 2\.5\)$/],
     [{ workers: NaN }, /options\.workers must be an integer >= 1 \(received NaN\)$/],

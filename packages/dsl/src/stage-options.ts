@@ -333,12 +333,15 @@ export function resolveBounds(method: string, bounds: object, where: readonly st
   return Object.freeze({ min, max, initial });
 }
 
+/** Every form of `workers`, in the words of the error messages. */
+const WORKERS_FORMS = `an integer >= 1, "auto", { ${Object.keys(BOUNDS_ALLOWED).join(", ")} } or a ConcurrencyLimiter`;
+
 /** `"a", "b"` for the messages of a list of named policies. */
 const quoted = (names: readonly string[]): string => names.map((name) => `"${name}"`).join(", ");
 
 /** What each option allows, in the words of the error messages. */
 const ALLOWED: Readonly<Record<keyof ParsedStageOptions, string>> = {
-  workers: `an integer >= 1, "auto", { ${Object.keys(BOUNDS_ALLOWED).join(", ")} } or a ConcurrencyLimiter`,
+  workers: "an integer >= 1",
   maxsize: "an integer >= 0 (0 means unbounded)",
   timeout: DURATION_ALLOWED,
   onTimeout: `one of ${quoted(TIMEOUT_POLICIES)}`,
@@ -438,7 +441,12 @@ export interface StageOptionKeys {
 /** Parses a stage's options object, then the object form of its `retry`, for `method`'s errors. */
 function parseStageOptions(method: string, options: object, allowed: Readonly<Record<string, string>>): ParsedStageOptions {
   const parsed = parseOptions(stageOptionsSchema, options);
-  if (!parsed.success) throw optionsError(method, options as Record<string, unknown>, parsed.issue, allowed);
+  if (!parsed.success) {
+    const given = options as Record<string, unknown>;
+    // A bad count is told what a count may be; anything else, every form workers takes.
+    const words = parsed.issue.path[0] === "workers" && typeof given.workers !== "number" ? { ...allowed, workers: WORKERS_FORMS } : allowed;
+    throw optionsError(method, given, parsed.issue, words);
+  }
   const retry = parsed.data.retry;
   if (typeof retry === "object") {
     const fields = retry as Record<string, unknown>;
