@@ -16,12 +16,12 @@ export const now = (): number => performance.now();
 // The controller's constants (docs/design.md §22 says why each has its value).
 /** What a decrease multiplies the limit by. */
 const DECREASE = 0.9;
-/** The weight of the newest window's mean latency in the moving average. */
-const ALPHA = 0.25;
-/** A window's mean latency may exceed the moving average by this fraction and still allow an increase. */
-const INCREASE_TOLERANCE = 0.05;
-/** A window's mean latency past the moving average by this fraction is a sign of overload. */
-const DECREASE_MARGIN = 0.3;
+/** The weight of the newest window in the moving averages of latency and of its deviation. */
+const ALPHA = 0.5;
+/** A window's mean latency this many average deviations past the moving average is a sign of overload... */
+const DEVIATIONS = 1.5;
+/** ...and so is one past it by this fraction of it, however steady the latency was. */
+const MARGIN = 0.05;
 
 /**
  * An adaptive concurrency limit (SPEC-style AIMD, after the design of Vector's adaptive
@@ -30,7 +30,8 @@ const DECREASE_MARGIN = 0.3;
  * after a window in which the limit was reached, nothing pushed back and the calls' mean
  * latency stayed within its moving average, the limit goes up by 1; a push-back (a failed
  * attempt that the stage's `isPushback` accepts, or a call that ran `ctx.pushback()`) or a
- * mean latency past the average by a margin multiplies it by 0.9, at most once per window.
+ * mean latency past the average by a margin (1.5 times its usual deviation, and at least 5%)
+ * multiplies it by 0.9, at most once per window.
  * Only a call's own duration is measured: never a rate-limit wait nor a retry's back-off.
  *
  * Passed as a stage's `workers`, one limiter is shared by every stage, pipeline and run
@@ -69,6 +70,8 @@ export class ConcurrencyLimiter {
   #decreased = false;
   /** The moving average of the windows' mean latency in ms; NaN until the first window ends. */
   #average = Number.NaN;
+  /** The moving average of how far a window's mean latency strays from `#average`. */
+  #deviation = 0;
 
   /** Trusts its arguments (integers, `1 <= min <= initial <= max`); the DSL's `concurrencyLimiter()` validates them. */
   constructor(min: number, max: number, initial: number) {
@@ -145,10 +148,14 @@ export class ConcurrencyLimiter {
     if (this.#count > 0) {
       const mean = this.#sum / this.#count;
       if (!this.#decreased) {
-        if (mean > average * (1 + DECREASE_MARGIN)) this.#decrease();
-        else if (this.#reached && !this.#pushedBack && !(mean > average * (1 + INCREASE_TOLERANCE)) && this.#limit < this.max) this.#limit++;
+        if (mean > average + Math.max(DEVIATIONS * this.#deviation, MARGIN * average)) this.#decrease();
+        else if (this.#reached && !this.#pushedBack && !(mean > average) && this.#limit < this.max) this.#limit++;
       }
-      this.#average = Number.isNaN(average) ? mean : average + ALPHA * (mean - average);
+      if (Number.isNaN(average)) this.#average = mean;
+      else {
+        this.#deviation += ALPHA * (Math.abs(mean - average) - this.#deviation);
+        this.#average = average + ALPHA * (mean - average);
+      }
     }
     this.#windowStart = at;
     this.#sum = 0;
