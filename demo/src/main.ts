@@ -1,8 +1,9 @@
 // `pnpm start`: fetch records from a slow, flaky local API through a sluice pipeline, with
 // live progress and a summary that compares it with the same job done sequentially.
 import { fetchRecords, outcomesOf } from "./fetch-pipeline.js";
-import { startFlakyServer } from "./flaky-server.js";
+import { DEFAULT_CAPACITY, startFlakyServer, type FlakyServer } from "./flaky-server.js";
 import { parseFlags, USAGE, UsageError } from "./flags.js";
+import type { RunStats } from "@sluice/dsl";
 import { stageBars, type StageBars } from "./progress.js";
 import { formatSummary, type RunReport } from "./summary.js";
 
@@ -34,20 +35,27 @@ async function runJob(
   label: string,
   ids: Iterable<number>,
   total: number,
-  workers: number,
-  baseUrl: string,
+  workers: number | "auto",
+  server: FlakyServer,
   signal: AbortSignal,
 ): Promise<RunReport> {
   const started = performance.now();
+  const refusedBefore = server.refused();
   let lastId = 0;
   let inOrder = true;
   let recovered = 0;
   let interrupted = false;
+  const limits: number[] = [];
   // A generator does not say how many ids it holds: the display is told.
-  const bars = (progress = stageBars({ label, total }));
+  const bars = (progress = stageBars({ label, total, showLimit: workers === "auto" }));
+  // The fetch stage's limit at every snapshot (every 200 ms): how "auto" moved.
+  const onProgress = (stats: RunStats) => {
+    limits.push(stats.stages[0]!.limit);
+    bars.onProgress(stats);
+  };
   try {
-    const records = fetchRecords(ids, { baseUrl, workers, timeoutMs: TIMEOUT_MS, retries: RETRIES });
-    for await (const { record, attempt } of records.iterate({ signal, onProgress: bars.onProgress })) {
+    const records = fetchRecords(ids, { baseUrl: server.url, workers, timeoutMs: TIMEOUT_MS, retries: RETRIES });
+    for await (const { record, attempt } of records.iterate({ signal, onProgress })) {
       // The consumer: a real job would store the record; the demo checks the order ordered()
       // promises, and notes which records a retry saved.
       if (record.id <= lastId) inOrder = false;
@@ -62,7 +70,16 @@ async function runJob(
     progress = undefined;
   }
   // The final snapshot, which the run reported before the loop ended.
-  return { total, outcomes: outcomesOf(bars.last), recovered, elapsedMs: performance.now() - started, inOrder, interrupted };
+  return {
+    total,
+    outcomes: outcomesOf(bars.last),
+    recovered,
+    elapsedMs: performance.now() - started,
+    inOrder,
+    interrupted,
+    refused: server.refused() - refusedBefore,
+    limits,
+  };
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -103,23 +120,32 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     console.log(`sluice demo: fetching ${count} records from a slow, flaky API at ${server.url}`);
     console.log(`  latency has a long tail; 2% of records fail once with 503, 2% always with 500, 1% never answer; Ctrl-C stops cleanly`);
+    console.log(`  it serves ${DEFAULT_CAPACITY} requests at once, slower as it fills, and refuses more with 429 Too Many Requests`);
     console.log(
       `  pipe(ids).map(fetchRecord, { workers: ${workers}, maxsize: ${workers}, timeout: ${TIMEOUT_MS}, onTimeout: "skip",\n` +
         `    retry: { retries: ${RETRIES}, minDelay: 100, shouldRetry }, onError: "skip" }).ordered()\n`,
     );
-    const concurrent = await runJob("sluice", idsFrom1(count), count, workers, server.url, controller.signal);
+    const concurrent = await runJob("sluice", idsFrom1(count), count, workers, server, controller.signal);
+
+    let adaptive: RunReport | undefined;
+    if (!concurrent.interrupted) {
+      console.log(`\nThe same job with workers: "auto": the limit starts at 4 and finds how many requests the API takes:`);
+      adaptive = await runJob("auto", idsFrom1(count), count, "auto", server, controller.signal);
+      if (adaptive.interrupted && adaptive.outcomes.settled < 5) adaptive = undefined;
+    }
 
     let sequential: RunReport | undefined;
-    if (!concurrent.interrupted) {
+    if (!concurrent.interrupted && adaptive?.interrupted !== true) {
       const sample = sampleIds(count, SEQUENTIAL_SAMPLE);
       console.log(`\nThe same job one request at a time (workers: 1), on ${sample.length} records spread over the ${count}:`);
-      sequential = await runJob("sequential", sample, sample.length, 1, server.url, controller.signal);
+      sequential = await runJob("sequential", sample, sample.length, 1, server, controller.signal);
       // A partial baseline is still a measurement, if it is not too small to mean anything.
       if (sequential.interrupted && sequential.outcomes.settled < 5) sequential = undefined;
     }
 
     const interrupted = controller.signal.aborted;
-    console.log(`\n${formatSummary({ workers, timeoutMs: TIMEOUT_MS, retries: RETRIES, concurrent, sequential, interrupted })}`);
+    const capacity = DEFAULT_CAPACITY;
+    console.log(`\n${formatSummary({ workers, timeoutMs: TIMEOUT_MS, retries: RETRIES, capacity, concurrent, adaptive, sequential, interrupted })}`);
     return 0;
   } finally {
     process.off("SIGINT", onSigint);
