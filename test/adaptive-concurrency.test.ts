@@ -1,5 +1,5 @@
 /**
- * Adaptive concurrency (docs/behaviour.md §16): `workers: "auto"` finds a service's knee from
+ * Adaptive concurrency (docs/behaviour.md §13): `workers: "auto"` finds a service's knee from
  * the latency of its own calls and from push-back, follows the knee when it moves, and a
  * `concurrencyLimiter()` is one limit for every stage, pipeline and run that shares it.
  */

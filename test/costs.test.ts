@@ -1,5 +1,5 @@
 /**
- * Costs (docs/behaviour.md §16): `cost` makes a call take that many units of its stage's
+ * Costs (docs/behaviour.md §13): `cost` makes a call take that many units of its stage's
  * `rateLimit`, `ctx.charge(units)` adds units once the real cost is known; in every rolling
  * window the units stay within the limit, except a call costing more than the whole limit,
  * which runs alone in an empty window. A bad cost fails its element, not the stage.

@@ -1,5 +1,5 @@
 /**
- * A service with a capacity knee, for the adaptive-concurrency tests (docs/behaviour.md §16):
+ * A service with a capacity knee, for the adaptive-concurrency tests (docs/behaviour.md §13):
  * a call takes `base` ms when the service is idle, rising steeply with the calls in flight,
  * `(1 + (n / knee) ** 4)` times `base` (twice `base` at the knee), and a call that would make
  * more than `knee` calls in flight is refused at once with a 429. Each latency is off by up

@@ -13,7 +13,7 @@ export interface ConcurrencyWaiter {
 /** The current time in ms, read through the global each time so that a test's fake clock applies. */
 export const now = (): number => performance.now();
 
-// The controller's constants (docs/design.md §22 says why each has its value).
+// The controller's constants (docs/design.md §20 says why each has its value).
 /** What a decrease multiplies the limit by. */
 const DECREASE = 0.9;
 /** The weight of the newest window in the moving averages of latency and of its deviation. */
@@ -24,7 +24,7 @@ const DEVIATIONS = 1.5;
 const MARGIN = 0.05;
 
 /**
- * An adaptive concurrency limit (SPEC-style AIMD, after the design of Vector's adaptive
+ * An adaptive concurrency limit (AIMD: additive increase, multiplicative decrease, after the design of Vector's adaptive
  * request concurrency): calls of `f` in flight stay under `limit`, which starts at `initial`
  * and moves within `min` to `max`. Time is cut into windows about as long as a call takes;
  * after a window in which the limit was reached, nothing pushed back and the calls' mean

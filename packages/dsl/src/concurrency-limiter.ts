@@ -5,7 +5,7 @@ import { resolveBounds, type AdaptiveWorkers } from "./stage-options.js";
 /**
  * Makes a {@link ConcurrencyLimiter} to share between stages, pipelines and runs, passed as
  * their `workers`: together their calls stay under one adaptive limit, which starts at
- * `initial` and moves within `min` to `max` as the service answers (docs/behaviour.md §16).
+ * `initial` and moves within `min` to `max` as the service answers (docs/behaviour.md §13).
  * A later run starts from the limit an earlier one left. Throws an `OptionsError` for a
  * field that is not an integer >= 1, `min > max`, or an `initial` outside them.
  *

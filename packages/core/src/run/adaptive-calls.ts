@@ -6,7 +6,7 @@ import { CallContext } from "./stage-info.js";
 
 /**
  * What an adaptive stage (`workers: "auto"`, bounds, or a shared limiter) adds to its calls
- * (docs/design.md §22): it times each call of `f` from its start to its settlement, and tells
+ * (docs/design.md §20): it times each call of `f` from its start to its settlement, and tells
  * the limit how the call went. Created only for adaptive stages; a stage with fixed
  * `workers` holds `null` and pays one comparison per call.
  */

@@ -5,7 +5,7 @@ import { CallContext } from "./stage-info.js";
 type Fn = (value: unknown, ctx: unknown) => unknown;
 
 /**
- * A stage's `cost` (docs/design.md §22): how many units of its `rateLimit` a call of `f` on
+ * A stage's `cost` (docs/design.md §20): how many units of its `rateLimit` a call of `f` on
  * an element takes. The units are needed before the call, to take its turn; a `cost` that
  * throws or gives no finite number >= 0 fails that element as a failure of `f` would (its
  * retries and `onError` apply). So the element takes its turn for 0 units, and the stage's
