@@ -2,8 +2,8 @@ import { anchorShape } from "./shape-anchors.js";
 
 /**
  * Something waiting for room under a {@link ConcurrencyLimiter}: a stage with elements
- * queued. `concurrencyFreed()` says that a call may fit now; the waiter asks again with
- * {@link ConcurrencyLimiter.take}, and waits again if someone else took the room first.
+ * queued. `concurrencyFreed()` says that a call may fit now; the waiter asks again, and
+ * waits again if someone else took the room first.
  */
 export interface ConcurrencyWaiter {
   /** Room for a call may have opened under the limit. */
