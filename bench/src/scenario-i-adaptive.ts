@@ -1,5 +1,5 @@
 /**
- * I. A service that pushes back: 600 calls to a simulated service in real time whose latency
+ * I. A service that pushes back: 1,500 calls to a simulated service in real time whose latency
  * (10 ms idle) rises steeply with the calls in flight and which refuses more than 16 with a
  * 429. `workers: "auto"` against a sweep of fixed `workers` (its best and worst are in the
  * table) and p-map at the best fixed concurrency. Refused calls are retried after a back-off.
@@ -18,7 +18,7 @@ const BEST = 12;
 const retry = { retries: 100, minDelay: 2, maxDelay: 20 };
 
 export function scenarioI(mode: Mode): TimedScenario {
-  const n = scaled(mode, 600, 50);
+  const n = scaled(mode, 1_500, 50);
   const data = range(n);
   const service = () => new SimulatedService(KNEE, BASE_MS, 1);
   const sluice = (workers: number | "auto"): System => ({
