@@ -37,7 +37,7 @@ async function simulate(service: SimulatedService, workers: number | "auto", n: 
   let droppedAt = -1;
   let below7After = -1;
   const run = pipe(() => range(n))
-    .map((x) => service.call(x), { workers, retry: { retries: 100, minDelay: 5, maxDelay: 50 }, name: "call" })
+    .map((x) => service.call(x), { workers, retry: { retries: 10_000, minDelay: 5, maxDelay: 50 }, name: "call" })
     .run({ progressInterval: 10, onProgress: (stats: RunStats) => void samples.push(stats.stages[0]!.limit) })
     .finally(() => (finished = true));
   while (!finished) {
@@ -88,7 +88,7 @@ describe('workers: "auto" in real time (ms-scale latencies, wide margins)', () =
     const service = new SimulatedService(16, 8, 1);
     const limits: number[] = [];
     await pipe(() => range(600))
-      .map((x) => service.call(x), { workers: "auto", retry: { retries: 100, minDelay: 2, maxDelay: 20 } })
+      .map((x) => service.call(x), { workers: "auto", retry: { retries: 10_000, minDelay: 2, maxDelay: 20 } })
       .run({ progressInterval: 5, onProgress: (stats) => void limits.push(stats.stages[0]!.limit) });
     const settled = limits.slice(Math.floor(limits.length / 2));
     const mean = settled.reduce((sum, limit) => sum + limit, 0) / settled.length;
@@ -98,7 +98,7 @@ describe('workers: "auto" in real time (ms-scale latencies, wide margins)', () =
 
     const limiter = concurrencyLimiter({ initial: 16 });
     const narrow = new SimulatedService(4, 8, 1);
-    await pipe(() => range(300)).map((x) => narrow.call(x), { workers: limiter, retry: { retries: 100, minDelay: 2, maxDelay: 20 } });
+    await pipe(() => range(300)).map((x) => narrow.call(x), { workers: limiter, retry: { retries: 10_000, minDelay: 2, maxDelay: 20 } });
     expect(limiter.limit).toBeLessThan(7);
   });
 });
