@@ -174,6 +174,34 @@ describe("push-back", () => {
   });
 });
 
+describe("what the limit measures", () => {
+  it("only a call's own duration: never the wait for a rate-limit turn, nor a retry's back-off", async () => {
+    const limiter = concurrencyLimiter({ initial: 4 });
+    const attempts = new Map<number, number>();
+    await pipe(() => range(6)).map(
+      async (x) => {
+        await sleep(4);
+        const attempt = (attempts.get(x) ?? 0) + 1;
+        attempts.set(x, attempt);
+        if (attempt === 1 && x % 2 === 0) throw new Error("once more");
+        return x;
+      },
+      // Each start waits ~40 ms for its turn, and a failed call ~60 ms for its retry: a limit
+      // that counted either would see latencies of 40 ms and more instead of ~4.
+      { workers: limiter, rateLimit: { limit: 1, interval: 40 }, retry: { retries: 1, minDelay: 60, jitter: "none" } },
+    );
+    expect([...attempts.values()].reduce((sum, n) => sum + n, 0)).toBe(9);
+    expect(limiter.latency).toBeGreaterThan(0);
+    expect(limiter.latency).toBeLessThan(30);
+  });
+
+  it("a batch() stage reports a limit of 1, a fixed stage its workers", async () => {
+    let last: RunStats | undefined;
+    await pipe([1, 2, 3]).map((x) => x, { workers: 5 }).batch(2).run({ onProgress: (stats) => void (last = stats) });
+    expect(last!.stages.map((stage) => stage.limit)).toEqual([5, 1]);
+  });
+});
+
 describe("concurrencyLimiter()", () => {
   it("is one limit for every stage that shares it: their calls together never exceed it", async () => {
     const limiter = concurrencyLimiter({ min: 3, max: 3 });
