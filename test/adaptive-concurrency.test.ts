@@ -152,7 +152,8 @@ describe("push-back", () => {
       onError: "skip",
       isPushback: (error) => (seen.push(error), (error as { code?: string }).code === "SLOW"),
     });
-    expect(strict.limit).toBe(1);
+    // Down from 8 to the floor: between two push-backs a steady window may add 1 again.
+    expect(strict.limit).toBeLessThanOrEqual(2);
     expect(seen).toHaveLength(200);
   });
 
@@ -226,9 +227,10 @@ describe("concurrencyLimiter()", () => {
     await pipe(() => range(300)).map(async (x) => (await sleep(1), x), { workers: limiter });
     const left = limiter.limit;
     expect(left).toBeGreaterThan(2);
-    const first: number[] = [];
-    await pipe(() => range(5)).map((x) => x, { workers: limiter }).run({ onProgress: (s) => void first.push(s.stages[0]!.limit) });
-    expect(first[0]).toBe(left);
+    // What the next run's first call sees, before any call of that run has settled.
+    const seen: number[] = [];
+    await pipe(() => range(5)).map((x) => (seen.push(limiter.limit), x), { workers: limiter });
+    expect(seen[0]).toBe(left);
   });
 
   it("calls in flight never exceed the limit at their start, and the limit stays within its bounds (property)", async () => {
