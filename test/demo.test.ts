@@ -2,7 +2,9 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { pipe } from "@sluice/dsl";
-import { stageBars, stageLines } from "../demo/dist/progress.js";
+import { loadFactor, startFlakyServer } from "../demo/dist/flaky-server.js";
+import { formatLine, stageBars, stageLines } from "../demo/dist/progress.js";
+import { limitHistory } from "../demo/dist/summary.js";
 
 // The demo as a user runs it, built by `pnpm build` (which `pnpm test` runs first), without a terminal.
 const MAIN = fileURLToPath(new URL("../demo/dist/main.js", import.meta.url));
@@ -38,10 +40,16 @@ describe("the pnpm start demo", () => {
     const count = (name: string) => Number(new RegExp(`^  ${name} +(\\d+)`, "m").exec(stdout)?.[1]);
     expect(count("done") + count("failed") + count("timed out")).toBe(15);
     // Retries come from the stage's retry option and the figures from RunStats: no counting in f.
-    expect(stdout).toMatch(/^ {2}recovered +\d+ {2}fetched by a retry after an HTTP 503 \(\d+ retries in all\)$/m);
+    expect(stdout).toMatch(/^ {2}recovered +\d+ {2}fetched by a retry after an HTTP 503 or 429 \(\d+ retries in all\)$/m);
     expect(count("recovered")).toBeLessThanOrEqual(count("done"));
     expect(stdout).toMatch(/delivered in id order/);
     expect(stdout).toMatch(/^  speed-up +\d+(\.\d)?x/m);
+    // The same job with workers: "auto": its live line shows the limit, the summary how it moved.
+    expect(stdout).toMatch(/^auto fetch: 15\/15 \(100%\)  in flight 0  limit \d+  waiting 0/m);
+    expect(stdout).not.toMatch(/^sluice fetch: .* limit /m);
+    expect(stdout).toMatch(/^ {2}auto +\d+\.\d {2}records\/s with workers: "auto" \(\d+ done, \d+ failed, \d+ 429s, \d+\.\d s\)$/m);
+    expect(stdout).toMatch(/^ {2}auto limit +\d+\.\d {2}time-weighted; over time: \d+( → \d+)*$/m);
+    expect(stdout).toMatch(/^ {2}429s +\d+ {2}requests refused by the API, which serves 24 at once$/m);
   });
 
   it("Ctrl-C (SIGINT) aborts the run, still prints the summary, and exits 0", async () => {
@@ -132,9 +140,46 @@ describe("the demo's progress display (demo/src/progress.ts)", () => {
       state: "running",
       source: { pulled: 10 },
       delivered: 0,
-      stages: [{ name: "fetch", kind: "map", taken: 10, waiting: 2, inFlight: 4, done: 6, emitted: 6, dropped: 0, skipped: 0, failed: 0, cancelled: 0, retried: 0, timedOut: 0 }],
+      stages: [{ name: "fetch", kind: "map", taken: 10, waiting: 2, inFlight: 4, limit: 4, done: 6, emitted: 6, dropped: 0, skipped: 0, failed: 0, cancelled: 0, retried: 0, timedOut: 0 }],
     } as const;
     expect(stageLines(stats, undefined)[0]).toMatchObject({ settled: 6, expected: undefined, eta: undefined, rate: 3 });
     expect(stageLines(stats, 30)[0]).toMatchObject({ settled: 6, expected: 30, eta: 8 });
+  });
+});
+
+describe("the demo's API has a capacity knee (demo/src/flaky-server.ts)", () => {
+  it("refuses a request past its capacity with a 429, and serves again once there is room", async () => {
+    const server = await startFlakyServer(2);
+    try {
+      // Ids 2 and 3 answer (they neither hang nor fail); the third request in flight is refused.
+      const get = (id: number) => fetch(`${server.url}/records/${id}`).then(async (response) => (await response.body?.cancel(), response.status));
+      const statuses = await Promise.all([get(2), get(3), get(2)]);
+      expect(statuses.sort()).toEqual([200, 200, 429]);
+      expect(server.refused()).toBe(1);
+      expect(await get(3)).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("slows down as it fills: hardly at all when light, twice as slow at the knee", () => {
+    expect(loadFactor(1, 24)).toBeLessThan(1.01);
+    expect(loadFactor(12, 24)).toBeCloseTo(1.0625);
+    expect(loadFactor(24, 24)).toBe(2);
+  });
+});
+
+describe("the limit in the demo's display and summary", () => {
+  const line = { name: "fetch", settled: 5, expected: 10, inFlight: 3, limit: 7, waiting: 2, rate: 4, eta: 2 };
+
+  it("a line shows the stage's limit after its calls in flight when asked to", () => {
+    expect(formatLine("auto", line, true)).toBe("auto fetch: 5/10 (50%)  in flight 3  limit 7  waiting 2  4/s  ETA 2 s");
+    expect(formatLine("job", line)).toBe("job fetch: 5/10 (50%)  in flight 3  waiting 2  4/s  ETA 2 s");
+  });
+
+  it("the history picks evenly spread samples, first and last included, and the mean of all", () => {
+    expect(limitHistory([4, 5, 6, 7, 8, 9, 10, 11, 12, 13], 4)).toEqual({ path: "4 → 7 → 10 → 13", mean: 8.5 });
+    expect(limitHistory([6])).toEqual({ path: "6", mean: 6 });
+    expect(limitHistory([])).toEqual({ path: "-", mean: 0 });
   });
 });

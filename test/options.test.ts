@@ -4,7 +4,7 @@ import { OptionsError, batch, defaultMaxsize, each, filter, flatMap, map, pipe, 
 
 type Method = "map" | "filter" | "flatMap" | "each";
 const methods: readonly Method[] = ["map", "filter", "flatMap", "each"];
-const OPTION_LIST = "workers, maxsize, timeout, onTimeout, name, onStart, onDone, rateLimit, onError, retry, key";
+const OPTION_LIST = "workers, maxsize, timeout, onTimeout, name, onStart, onDone, rateLimit, onError, isPushback, cost, retry, key";
 
 /** Builds a stage with `method` as a pipeline method. */
 function viaMethod(method: Method, f: unknown, options: unknown): unknown {
@@ -35,7 +35,7 @@ const badOptions: ReadonlyArray<readonly [string, Record<string, unknown>, strin
   ["workers: 2.5", { workers: 2.5 }, "options.workers must be an integer >= 1 (received 2.5)"],
   ["workers: NaN", { workers: Number.NaN }, "options.workers must be an integer >= 1 (received NaN)"],
   ["workers: Infinity", { workers: Number.POSITIVE_INFINITY }, "options.workers must be an integer >= 1 (received Infinity)"],
-  ['workers: "2"', { workers: "2" }, 'options.workers must be an integer >= 1 (received "2")'],
+  ['workers: "2"', { workers: "2" }, 'options.workers must be an integer >= 1, "auto", { min, max, initial } or a ConcurrencyLimiter (received "2")'],
   ["maxsize: -1", { maxsize: -1 }, "options.maxsize must be an integer >= 0 (0 means unbounded) (received -1)"],
   ["maxsize: 1.5", { maxsize: 1.5 }, "options.maxsize must be an integer >= 0 (0 means unbounded) (received 1.5)"],
   ["maxsize: null", { maxsize: null }, "options.maxsize must be an integer >= 0 (0 means unbounded) (received null)"],

@@ -39,6 +39,7 @@ import { scenarioG } from "./scenario-g-bullmq.js";
 import { startRedis, waitForRedis, type LocalRedis } from "../../scripts/redis-server.mjs";
 import { scenarioH } from "./scenario-h-cpu.js";
 import { scenarioK, scenarioK2 } from "./scenario-k-keys.js";
+import { scenarioI } from "./scenario-i-adaptive.js";
 import { runBusy } from "./busy.js";
 import { runSweep } from "./sweep.js";
 
@@ -113,7 +114,7 @@ function parseArgs(argv: readonly string[]): Args {
       case "--help":
       case "-h":
         process.stdout.write(
-          "pnpm bench [--smoke | --quick | --full] [--sweep | --busy] [--only A,B,C,D,E,F,G,H,K,K2] [--systems sluice,...] [--solo] [--ix] [--gc-between-runs] [--out report.md]\n",
+          "pnpm bench [--smoke | --quick | --full] [--sweep | --busy] [--only A,B,C,D,E,F,G,H,I,K,K2] [--systems sluice,...] [--solo] [--ix] [--gc-between-runs] [--out report.md]\n",
         );
         process.exit(0);
       default:
@@ -195,6 +196,7 @@ async function main(): Promise<void> {
       ["E", () => scenarioE(args.mode)],
       ["F", () => scenarioF(args.mode)],
       ["H", () => scenarioH(args.mode)],
+      ["I", () => scenarioI(args.mode)],
       ["K", () => scenarioK(args.mode)],
       ["K2", () => scenarioK2(args.mode)],
     ];

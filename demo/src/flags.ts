@@ -19,13 +19,14 @@ const MAX_WORKERS = 1000;
 
 export const USAGE = `Usage: pnpm start [--count N] [--workers N]
 
-Starts a slow, flaky HTTP API on 127.0.0.1 and fetches N records from it through a
-sluice pipeline, with live progress and a summary that compares the run with the same
+Starts a slow, flaky HTTP API on 127.0.0.1 (it serves 24 requests at once and refuses
+more with a 429) and fetches N records from it through a sluice pipeline, then again with
+workers: "auto", with live progress and a summary that compares the runs with the same
 job done one request at a time.
 
 Options:
   --count N     records to fetch, 1..${MAX_COUNT} (default ${DEFAULT_COUNT})
-  --workers N   requests in flight at once, 1..${MAX_WORKERS} (default ${DEFAULT_WORKERS})
+  --workers N   requests in flight at once in the first run, 1..${MAX_WORKERS} (default ${DEFAULT_WORKERS})
   -h, --help    show this help
 
 Ctrl-C stops the run cleanly and still prints the summary (exit status 0);

@@ -20,6 +20,8 @@ export interface FlakyServer {
   readonly url: string;
   /** Requests received so far. */
   readonly requests: () => number;
+  /** Requests refused with a 429 because the server was past its capacity. */
+  readonly refused: () => number;
   /** Stops listening, drops every connection (including requests left hanging) and resolves when closed. */
   close(): Promise<void>;
 }
@@ -33,8 +35,8 @@ function hash(id: number, salt: number): number {
 }
 
 /**
- * Latency with a long tail, like a real API under load: most answers in 20-120 ms, some in
- * 120-400 ms, a few in 400-900 ms; 4% fail with a 500 or 503 and 1% never answer. A 503 is
+ * Latency with a long tail, like a real API: most answers in 20-120 ms, some in 120-400 ms, a
+ * few in 400-900 ms (before the server's load slows them, see {@link loadFactor}); 4% fail with a 500 or 503 and 1% never answer. A 503 is
  * transient (see {@link startFlakyServer}); a 500 and a hang are for good.
  */
 export function behaviourOf(id: number): Behaviour {
@@ -47,11 +49,23 @@ export function behaviourOf(id: number): Behaviour {
   return { kind: "ok", latencyMs };
 }
 
+/** Requests the server serves at once before it refuses more with a 429 (its knee). */
+export const DEFAULT_CAPACITY = 24;
+
+/**
+ * How much slower every answer is with `busy` requests in flight on a server of `capacity`:
+ * hardly at all while lightly loaded, twice as slow at the knee, as a real service whose
+ * queues fill up.
+ */
+export function loadFactor(busy: number, capacity: number): number {
+  return 1 + (busy / capacity) ** 4;
+}
+
 /**
  * Answers one request. `attempts` counts the requests for each 503 record: every odd one gets
  * the 503, every even one the record, so a retry recovers it, in every run on this server.
  */
-function respond(request: IncomingMessage, response: ServerResponse, attempts: Map<number, number>): void {
+function respond(request: IncomingMessage, response: ServerResponse, attempts: Map<number, number>, load: number): void {
   const match = /^\/records\/(\d+)$/.exec(request.url ?? "");
   if (request.method !== "GET" || match === null) {
     response.writeHead(404, { "content-type": "application/json" }).end('{"error":"not found"}');
@@ -74,18 +88,32 @@ function respond(request: IncomingMessage, response: ServerResponse, attempts: M
     }
     const record: ApiRecord = { id, name: `record-${id}`, score: Math.round(hash(id, 4) * 1000) };
     response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(record));
-  }, behaviour.latencyMs);
+  }, behaviour.latencyMs * load);
   // A client that gave up (a timeout, Ctrl-C) closes the connection and needs no answer.
   response.once("close", () => clearTimeout(timer));
 }
 
-/** Starts the flaky API on 127.0.0.1 on a free port. */
-export async function startFlakyServer(): Promise<FlakyServer> {
+/**
+ * Starts the flaky API on 127.0.0.1 on a free port. It serves at most `capacity` requests at
+ * once (answers slow down as it fills, see {@link loadFactor}); one more is refused at once
+ * with a 429 Too Many Requests, as an API behind a rate limiter or a load shedder does.
+ */
+export async function startFlakyServer(capacity = DEFAULT_CAPACITY): Promise<FlakyServer> {
   let requests = 0;
+  let refused = 0;
+  let busy = 0;
   const attempts = new Map<number, number>();
   const server = createServer((request, response) => {
     requests++;
-    respond(request, response, attempts);
+    if (busy >= capacity) {
+      refused++;
+      response.writeHead(429, { "content-type": "application/json", "retry-after": "0" }).end('{"error":"too many requests"}');
+      return;
+    }
+    busy++;
+    // "close" follows both an answer and a client that gave up: the request no longer loads the server.
+    response.once("close", () => busy--);
+    respond(request, response, attempts, loadFactor(busy, capacity));
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -98,6 +126,7 @@ export async function startFlakyServer(): Promise<FlakyServer> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests: () => requests,
+    refused: () => refused,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

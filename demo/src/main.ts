@@ -1,8 +1,9 @@
 // `pnpm start`: fetch records from a slow, flaky local API through a sluice pipeline, with
 // live progress and a summary that compares it with the same job done sequentially.
 import { fetchRecords, outcomesOf } from "./fetch-pipeline.js";
-import { startFlakyServer } from "./flaky-server.js";
+import { DEFAULT_CAPACITY, startFlakyServer, type FlakyServer } from "./flaky-server.js";
 import { parseFlags, USAGE, UsageError } from "./flags.js";
+import type { RunStats } from "@sluice/dsl";
 import { stageBars, type StageBars } from "./progress.js";
 import { formatSummary, type RunReport } from "./summary.js";
 
@@ -34,21 +35,28 @@ async function runJob(
   label: string,
   ids: Iterable<number>,
   total: number,
-  workers: number,
-  baseUrl: string,
+  workers: number | "auto",
+  server: FlakyServer,
   signal: AbortSignal,
   drain: AbortSignal,
 ): Promise<RunReport> {
   const started = performance.now();
+  const refusedBefore = server.refused();
   let lastId = 0;
   let inOrder = true;
   let recovered = 0;
   let interrupted = false;
+  const limits: number[] = [];
   // A generator does not say how many ids it holds: the display is told.
-  const bars = (progress = stageBars({ label, total }));
+  const bars = (progress = stageBars({ label, total, showLimit: workers === "auto" }));
+  // The fetch stage's limit at every snapshot (every 200 ms): how "auto" moved.
+  const onProgress = (stats: RunStats) => {
+    limits.push(stats.stages[0]!.limit);
+    bars.onProgress(stats);
+  };
   try {
-    const records = fetchRecords(ids, { baseUrl, workers, timeoutMs: TIMEOUT_MS, retries: RETRIES });
-    for await (const { record, attempt } of records.iterate({ signal, drain, onProgress: bars.onProgress })) {
+    const records = fetchRecords(ids, { baseUrl: server.url, workers, timeoutMs: TIMEOUT_MS, retries: RETRIES });
+    for await (const { record, attempt } of records.iterate({ signal, drain, onProgress })) {
       // The consumer: a real job would store the record; the demo checks the order ordered()
       // promises, and notes which records a retry saved.
       if (record.id <= lastId) inOrder = false;
@@ -64,7 +72,17 @@ async function runJob(
   }
   // The final snapshot, which the run reported before the loop ended.
   const drained = !interrupted && drain.aborted;
-  return { total, outcomes: outcomesOf(bars.last), recovered, elapsedMs: performance.now() - started, inOrder, interrupted, drained };
+  return {
+    total,
+    outcomes: outcomesOf(bars.last),
+    recovered,
+    elapsedMs: performance.now() - started,
+    inOrder,
+    interrupted,
+    drained,
+    refused: server.refused() - refusedBefore,
+    limits,
+  };
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -112,24 +130,35 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(
       `  latency has a long tail; 2% of records fail once with 503, 2% always with 500, 1% never answer; Ctrl-C stops cleanly, SIGTERM drains`,
     );
+    console.log(`  it serves ${DEFAULT_CAPACITY} requests at once, slower as it fills, and refuses more with 429 Too Many Requests`);
     console.log(
       `  pipe(ids).map(fetchRecord, { workers: ${workers}, maxsize: ${workers}, timeout: ${TIMEOUT_MS}, onTimeout: "skip",\n` +
         `    retry: { retries: ${RETRIES}, minDelay: 100, shouldRetry }, onError: "skip" }).ordered()\n`,
     );
-    const concurrent = await runJob("sluice", idsFrom1(count), count, workers, server.url, controller.signal, drainer.signal);
+    const concurrent = await runJob("sluice", idsFrom1(count), count, workers, server, controller.signal, drainer.signal);
+
+    let adaptive: RunReport | undefined;
+    if (!concurrent.interrupted && !concurrent.drained) {
+      console.log(`\nThe same job with workers: "auto": the limit starts at 4 and finds how many requests the API takes:`);
+      adaptive = await runJob("auto", idsFrom1(count), count, "auto", server, controller.signal, drainer.signal);
+      if ((adaptive.interrupted || adaptive.drained) && adaptive.outcomes.settled < 5) adaptive = undefined;
+    }
 
     let sequential: RunReport | undefined;
-    if (!concurrent.interrupted && !concurrent.drained) {
+    if (!concurrent.interrupted && !concurrent.drained && adaptive?.interrupted !== true && adaptive?.drained !== true) {
       const sample = sampleIds(count, SEQUENTIAL_SAMPLE);
       console.log(`\nThe same job one request at a time (workers: 1), on ${sample.length} records spread over the ${count}:`);
-      sequential = await runJob("sequential", sample, sample.length, 1, server.url, controller.signal, drainer.signal);
+      sequential = await runJob("sequential", sample, sample.length, 1, server, controller.signal, drainer.signal);
       // A partial baseline is still a measurement, if it is not too small to mean anything.
       if ((sequential.interrupted || sequential.drained) && sequential.outcomes.settled < 5) sequential = undefined;
     }
 
     const interrupted = controller.signal.aborted;
     const drained = !interrupted && drainer.signal.aborted;
-    console.log(`\n${formatSummary({ workers, timeoutMs: TIMEOUT_MS, retries: RETRIES, concurrent, sequential, interrupted, drained })}`);
+    const capacity = DEFAULT_CAPACITY;
+    console.log(
+      `\n${formatSummary({ workers, timeoutMs: TIMEOUT_MS, retries: RETRIES, capacity, concurrent, adaptive, sequential, interrupted, drained })}`,
+    );
     return 0;
   } finally {
     process.off("SIGINT", onSigint);

@@ -24,6 +24,8 @@ export interface StageBarsOptions {
   readonly stream?: NodeJS.WriteStream;
   /** Milliseconds between two blocks of plain lines. Default 1000. */
   readonly plainEveryMs?: number;
+  /** Show each stage's current `limit` of calls in flight: for stages with `workers: "auto"`, where it moves. Default false. */
+  readonly showLimit?: boolean;
 }
 
 /** One stage's line: how far it is, against how many it should see. */
@@ -34,6 +36,8 @@ interface StageLine {
   /** Elements the stage should see in all, when known (or estimated). */
   readonly expected: number | undefined;
   readonly inFlight: number;
+  /** Calls the stage allows in flight now (its `workers`, or the limit `"auto"` has found). */
+  readonly limit: number;
   readonly waiting: number;
   /** Settled elements per second so far. */
   readonly rate: number;
@@ -57,6 +61,7 @@ export function stageLines(stats: RunStats, total: number | undefined): StageLin
       settled,
       expected,
       inFlight: stage.inFlight,
+      limit: stage.limit,
       waiting: stage.waiting,
       rate,
       eta: expected === undefined || rate === 0 ? undefined : Math.max(expected - settled, 0) / rate,
@@ -66,11 +71,12 @@ export function stageLines(stats: RunStats, total: number | undefined): StageLin
   });
 }
 
-/** `fetch: 120/1000 (12%)  in flight 8  waiting 8  95/s  ETA 9 s` */
-export function formatLine(label: string, line: StageLine): string {
+/** `fetch: 120/1000 (12%)  in flight 8  waiting 8  95/s  ETA 9 s`, with `  limit 8` after the calls in flight when `showLimit`. */
+export function formatLine(label: string, line: StageLine, showLimit = false): string {
   const of = line.expected === undefined ? `${line.settled}` : `${line.settled}/${line.expected} (${percent(line)}%)`;
+  const limit = showLimit ? `  limit ${line.limit}` : "";
   const eta = line.eta === undefined ? "" : `  ETA ${Math.ceil(line.eta)} s`;
-  return `${label} ${line.name}: ${of}  in flight ${line.inFlight}  waiting ${line.waiting}  ${line.rate.toFixed(0)}/s${eta}`;
+  return `${label} ${line.name}: ${of}  in flight ${line.inFlight}${limit}  waiting ${line.waiting}  ${line.rate.toFixed(0)}/s${eta}`;
 }
 
 function percent(line: StageLine): number {
@@ -83,11 +89,11 @@ export function stageBars(options: StageBarsOptions): StageBars {
   return stream.isTTY ? terminalBars(options, stream) : plainLines(options, stream);
 }
 
-function terminalBars({ label, total }: StageBarsOptions, stream: NodeJS.WriteStream): StageBars {
+function terminalBars({ label, total, showLimit = false }: StageBarsOptions, stream: NodeJS.WriteStream): StageBars {
   const multi = new cliProgress.MultiBar(
     {
       // Short enough for an 80-column terminal, where cli-progress cuts longer lines.
-      format: `{label} {bar} {value}/{expected} in flight {inFlight} waiting {waiting} {rate}/s ETA {eta}`,
+      format: `{label} {bar} {value}/{expected} in flight {inFlight}${showLimit ? " limit {limit}" : ""} waiting {waiting} {rate}/s ETA {eta}`,
       stream,
       hideCursor: true,
       barsize: 10,
@@ -106,6 +112,7 @@ function terminalBars({ label, total }: StageBarsOptions, stream: NodeJS.WriteSt
         label: `${label} ${line.name.padEnd(width)}`,
         expected: line.expected ?? "?",
         inFlight: line.inFlight,
+        limit: line.limit,
         waiting: line.waiting,
         rate: line.rate.toFixed(0),
         eta: line.eta === undefined ? "?" : `${Math.ceil(line.eta)} s`,
@@ -131,11 +138,11 @@ function terminalBars({ label, total }: StageBarsOptions, stream: NodeJS.WriteSt
   };
 }
 
-function plainLines({ label, total, plainEveryMs = 1000 }: StageBarsOptions, stream: NodeJS.WriteStream): StageBars {
+function plainLines({ label, total, plainEveryMs = 1000, showLimit = false }: StageBarsOptions, stream: NodeJS.WriteStream): StageBars {
   let last: RunStats | undefined;
   let printedAt = 0;
   const print = (stats: RunStats): void => {
-    for (const line of stageLines(stats, total)) stream.write(`${formatLine(label, line)}\n`);
+    for (const line of stageLines(stats, total)) stream.write(`${formatLine(label, line, showLimit)}\n`);
   };
   return {
     onProgress(stats) {

@@ -11,6 +11,8 @@ import {
   createSourceNode,
   createStageNode,
   defaultMaxsize,
+  isPushbackError,
+  maxWorkers,
   type Node,
   type StageFunction,
   type StageKind,
@@ -34,7 +36,7 @@ function settings(overrides: Partial<StageSettings> = {}): StageSettings {
   return {
     name: `stage#${++stageCount}`,
     workers,
-    maxsize: defaultMaxsize(workers),
+    maxsize: defaultMaxsize(maxWorkers(workers)),
     timeout: undefined,
     onTimeout: "error",
     rateLimit: undefined,
@@ -43,6 +45,8 @@ function settings(overrides: Partial<StageSettings> = {}): StageSettings {
     key: undefined,
     onStart: undefined,
     onDone: undefined,
+    isPushback: isPushbackError,
+    cost: undefined,
     ...overrides,
   };
 }

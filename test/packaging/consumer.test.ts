@@ -25,9 +25,13 @@ const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
  * fixes of issue 21 add 1.3 KB more, all of it code every run carries (OptionsError's issues,
  * the one-shot source check, the limiter's checked pauses, outcome handlers' signal, the
  * element in a for-await loop's hand): 20,695 B measured, and 22 KiB leaves about 1.8 KB.
+ * Adaptive concurrency and costs (issue 24) are code every run carries too, since any stage's
+ * options may name them (the AIMD controller, the stage's timing of calls, units in the rate
+ * limiter, the checks of `workers` bounds and `cost`): 22,825 B measured, over 22 KiB, so the
+ * budget is 23 KiB (about 0.7 KB left).
  * Each byte here is one a browser user downloads: shrink before raising it again.
  */
-const BUNDLE_BUDGET = 22 * 1024;
+const BUNDLE_BUDGET = 23 * 1024;
 const WORKERS_MESSAGE = "map(): options.workers must be an integer >= 1 (received 0)";
 
 let work = "";

@@ -174,12 +174,20 @@ describe("bad results of f", () => {
 
 describe("options of the wrong type from untyped JavaScript", () => {
   const badOptions: Array<[Untyped, RegExp]> = [
-    [{ workers: "2" }, /options\.workers must be an integer >= 1 \(received "2"\)$/],
+    [{ workers: "2" }, /options\.workers must be an integer >= 1, "auto", \{ min, max, initial \} or a ConcurrencyLimiter \(received "2"\)$/],
     [{ workers: 0 }, /options\.workers must be an integer >= 1 \(received 0\)$/],
     [{ workers: 2.5 }, /options\.workers must be an integer >= 1 \(received 2\.5\)$/],
     [{ workers: NaN }, /options\.workers must be an integer >= 1 \(received NaN\)$/],
     [{ workers: Infinity }, /options\.workers must be an integer >= 1 \(received Infinity\)$/],
-    [{ workers: null }, /options\.workers must be an integer >= 1 \(received null\)$/],
+    [{ workers: null }, /options\.workers must be an integer >= 1, "auto", .* or a ConcurrencyLimiter \(received null\)$/],
+    [{ workers: "fast" }, /options\.workers must be an integer >= 1, "auto", \{ min, max, initial \} or a ConcurrencyLimiter \(received "fast"\)$/],
+    [{ workers: { min: 5, max: 2 } }, /options\.workers\.min must be at most max \(2\) \(received 5\)$/],
+    [{ workers: { min: 0 } }, /options\.workers\.min must be an integer >= 1 \(received 0\)$/],
+    [{ workers: { initial: 100 } }, /options\.workers\.initial must be from min \(1\) to max \(64\) \(received 100\)$/],
+    [{ workers: { mx: 8 } }, /options\.workers\.mx is not an option \(options are: min, max, initial\)$/],
+    [{ isPushback: true }, /options\.isPushback must be a function \(received true\)$/],
+    [{ cost: 3, rateLimit: { limit: 10, interval: 1000 } }, /options\.cost must be a function \(received 3\)$/],
+    [{ cost: () => 1 }, /options\.cost must be given with a rateLimit: a cost is counted in units of the stage's rateLimit \(received a function\)$/],
     [{ maxsize: -1 }, /options\.maxsize must be an integer >= 0 .*\(received -1\)$/],
     [{ maxsize: "4" }, /options\.maxsize must be an integer >= 0 .*\(received "4"\)$/],
     [{ timeout: "5" }, /options\.timeout must be a number of milliseconds > 0 .*\(received "5"\)$/],

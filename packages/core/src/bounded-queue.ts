@@ -53,6 +53,11 @@ export class BoundedQueue<T> {
     return this.#length === 0 ? undefined : this.#buffer[this.#head];
   }
 
+  /** The element `index` places from the front (0 is the front), or `undefined` past the back. */
+  at(index: number): T | undefined {
+    return index < this.#length ? this.#buffer[(this.#head + index) & this.#mask] : undefined;
+  }
+
   /** Removes and returns the back element (the one pushed last), or `undefined` when empty. */
   pop(): T | undefined {
     if (this.#length === 0) return undefined;

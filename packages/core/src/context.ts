@@ -4,12 +4,12 @@
  *
  * @example
  * ```ts
- * RESERVED_CONTEXT_KEYS; // ["signal", "index", "stage", "attempt"]
+ * RESERVED_CONTEXT_KEYS; // ["signal", "index", "stage", "attempt", "pushback", "charge"]
  * // A type error, and (untyped) the run fails with an OptionsError naming the key:
  * await pipe([1]).map((x) => x, { onStart: () => ({ signal: 1 }) });
  * ```
  */
-export const RESERVED_CONTEXT_KEYS = Object.freeze(["signal", "index", "stage", "attempt"] as const);
+export const RESERVED_CONTEXT_KEYS = Object.freeze(["signal", "index", "stage", "attempt", "pushback", "charge"] as const);
 
 /**
  * The engine's part of every `ctx`: one property per reserved context key (`RESERVED_CONTEXT_KEYS`).
@@ -29,6 +29,10 @@ export interface EngineContext {
   readonly stage: string;
   /** Which attempt at this element the call is: 1, then 2, 3... when the stage's `retry` tries again. */
   readonly attempt: number;
+  /** Says "slow down" from a call that may still succeed: an adaptive stage (`workers: "auto"`) lowers its limit as for a 429. */
+  pushback(): void;
+  /** Adds `units` (a finite number >= 0) to the stage's `rateLimit` once the call's real cost is known. */
+  charge(units: number): void;
 }
 
 /**

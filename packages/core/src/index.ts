@@ -11,6 +11,7 @@ export { createBatchNode, isBatchNode, type BatchNode } from "./nodes/batch-node
 export { RESERVED_CONTEXT_KEYS, type EngineContext, type HookInfo } from "./context.js";
 export { describeValue } from "./describe-value.js";
 export { RateLimiter, type RateWaiter } from "./rate-limiter.js";
+export { ConcurrencyLimiter, type ConcurrencyWaiter } from "./concurrency-limiter.js";
 export {
   DrainTimeoutError,
   ElementError,
@@ -32,13 +33,17 @@ export {
   checkpointDefaults,
   JITTER_MODES,
   TIMEOUT_POLICIES,
+  adaptiveDefaults,
   defaultMaxsize,
+  isPushbackError,
   maxRetryFactor,
+  maxWorkers,
   maxTimerDelay,
   retryDefaults,
   stageDefaults,
   type Checkpoint,
   type CheckpointSettings,
+  type ConcurrencyBounds,
   type ErrorPolicy,
   type JitterMode,
   type RetrySettings,

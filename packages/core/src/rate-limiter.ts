@@ -15,9 +15,11 @@ export interface RateWaiter {
 const clock: { now(): number } = typeof globalThis.performance?.now === "function" ? globalThis.performance : Date;
 
 /**
- * A sliding-window rate limit: at most `limit` call starts in any rolling window of
- * `interval` ms (not fixed windows, which let twice the limit through around a window's
- * edge). One limiter can be shared by several stages, pipelines and runs; its waiters are
+ * A sliding-window rate limit: at most `limit` units in any rolling window of `interval` ms
+ * (not fixed windows, which let twice the limit through around a window's edge). A call
+ * start takes one unit, or what the stage's `cost` says; `charge(units)` adds units once a
+ * call's real cost is known. A start costing more than the whole limit waits for an empty
+ * window and then runs alone in it, so it never waits forever. One limiter can be shared by several stages, pipelines and runs; its waiters are
  * served in FIFO order; `pauseFor(ms)` and `pauseUntil(date)` hold every start for a while
  * (a 429's `Retry-After`).
  * It keeps a timer only while someone waits.
@@ -31,14 +33,18 @@ const clock: { now(): number } = typeof globalThis.performance?.now === "functio
  * ```
  */
 export class RateLimiter {
-  /** Starts allowed per window. */
+  /** Units allowed per window (one per call start unless a stage says otherwise). */
   readonly limit: number;
   /** The window's length in ms. */
   readonly interval: number;
-  /** Times of the starts inside the window, oldest first (at most `limit` of them). */
+  /** Times of the starts and charges inside the window, oldest first. */
   readonly #starts = new BoundedQueue<number>();
-  /** Waiting stages, in arrival order (a Set keeps insertion order; a stage waits once). */
-  readonly #waiters = new Set<RateWaiter>();
+  /** The units each entry of `#starts` took, in the same order. */
+  readonly #units = new BoundedQueue<number>();
+  /** The sum of `#units`: what the window holds now. */
+  #taken = 0;
+  /** Waiting stages and the units each asks for, in arrival order (a Map keeps insertion order; a stage waits once). */
+  readonly #waiters = new Map<RateWaiter, number>();
   #pausedUntil = 0;
   #timer: ReturnType<typeof setTimeout> | undefined = undefined;
   #timerAt = 0;
@@ -53,21 +59,38 @@ export class RateLimiter {
     this.interval = interval;
   }
 
-  /** Counts a start and returns true if one is allowed now and nobody waits before `waiter`; else queues `waiter`. */
-  acquire(waiter: RateWaiter): boolean {
+  /**
+   * Counts a start of `units` and returns true if it is allowed now and nobody waits before
+   * `waiter`; else queues `waiter` (keeping the units it first asked for, if it already waits).
+   */
+  acquire(waiter: RateWaiter, units = 1): boolean {
     const now = clock.now();
-    if (this.#waiters.size === 0 && this.#wait(now) === 0) {
-      this.#starts.push(now);
+    if (this.#waiters.size === 0 && this.#wait(now, units) === 0) {
+      this.#take(now, units);
       return true;
     }
-    this.#waiters.add(waiter);
+    if (!this.#waiters.has(waiter)) this.#waiters.set(waiter, units);
     this.#arm();
     return false;
+  }
+
+  /**
+   * Adds `units` taken now by a call already running (its real cost, known after the fact).
+   * The window may go over the limit by them; later starts wait until it is back within.
+   */
+  charge(units: number): void {
+    if (units <= 0) return;
+    this.#take(clock.now(), units);
+    if (this.#waiters.size > 0) {
+      this.#disarm();
+      this.#arm();
+    }
   }
 
   /** Gives back the start counted for a waiter that could not use it (the most recent one). */
   refund(): void {
     this.#starts.pop();
+    this.#taken -= this.#units.pop() ?? 0;
     this.#serve();
   }
 
@@ -136,22 +159,44 @@ export class RateLimiter {
     }
   }
 
-  /** How long until a start is allowed at `now` (0 when it is allowed); forgets starts that left the window. */
-  #wait(now: number): number {
+  #take(now: number, units: number): void {
+    this.#starts.push(now);
+    this.#units.push(units);
+    this.#taken += units;
+  }
+
+  /**
+   * How long until a start of `units` is allowed at `now` (0 when it is allowed): when the
+   * window can hold them, or, for more than the whole limit, when the window is empty.
+   * Forgets starts that left the window.
+   */
+  #wait(now: number, units: number): number {
     const starts = this.#starts;
-    while (starts.length > 0 && starts.peek()! <= now - this.interval) starts.shift();
+    while (starts.length > 0 && starts.peek()! <= now - this.interval) {
+      starts.shift();
+      this.#taken -= this.#units.shift()!;
+    }
+    // Fractional costs leave rounding dust in the sum: an empty window holds nothing.
+    if (starts.length === 0) this.#taken = 0;
     let wait = this.#pausedUntil - now;
-    if (starts.length >= this.limit) wait = Math.max(wait, starts.peek()! + this.interval - now);
+    // The units that must leave the window first; all of them for an oversize start.
+    const excess = units > this.limit ? this.#taken : this.#taken + units - this.limit;
+    if (excess > 0) {
+      let left = 0;
+      let i = 0;
+      while (left < excess && i < starts.length) left += this.#units.at(i++)!;
+      wait = Math.max(wait, starts.at(i - 1)! + this.interval - now);
+    }
     return Math.max(0, wait);
   }
 
   /** Grants starts to waiters, first come first served, while the window allows. */
   #serve(): void {
     const waiters = this.#waiters;
-    for (const waiter of waiters) {
+    for (const [waiter, units] of waiters) {
       const now = clock.now();
-      if (this.#wait(now) > 0) break;
-      this.#starts.push(now);
+      if (this.#wait(now, units) > 0) break;
+      this.#take(now, units);
       waiters.delete(waiter);
       waiter.granted();
     }
@@ -161,7 +206,8 @@ export class RateLimiter {
 
   #arm(): void {
     const now = clock.now();
-    const at = now + this.#wait(now);
+    const first = this.#waiters.values().next();
+    const at = now + this.#wait(now, first.done === true ? 1 : first.value);
     if (this.#timer !== undefined && this.#timerAt <= at) return;
     this.#disarm();
     // A longer timer would fire after 1 ms, over and over: wait out a long pause in capped steps (#serve re-arms).

@@ -38,6 +38,11 @@ export interface StageStats {
   readonly waiting: number;
   /** Taken elements not finished yet: calls running or waiting to retry, outputs waiting for a full downstream, `flatMap` results still being read, elements of a batch not yet emitted. */
   readonly inFlight: number;
+  /**
+   * Calls of `f` the stage allows in flight now: its `workers`, or for `workers: "auto"` (or
+   * a `concurrencyLimiter()`) the limit it has found so far, which moves as the run goes. `1` for `batch()`.
+   */
+  readonly limit: number;
   /** Elements finished successfully and gone from the stage: emitted, filtered out, consumed by `each`, a `flatMap` result read to its end, or sent on in a batch. */
   readonly done: number;
   /** Values sent downstream: one per `map` result or passing `filter` element, every item of every `flatMap` result, every batch of `batch()`. */

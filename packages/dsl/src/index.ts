@@ -17,6 +17,7 @@
  */
 export {
   DrainTimeoutError,
+  ConcurrencyLimiter,
   ElementError,
   ElementErrors,
   OptionsError,
@@ -24,9 +25,14 @@ export {
   TimeoutError,
   ValidationError,
   checkpointDefaults,
+  adaptiveDefaults,
   defaultMaxsize,
+  isPushbackError,
   maxTimerDelay,
   type Checkpoint,
+  maxWorkers,
+  type ConcurrencyBounds,
+  type ConcurrencyWaiter,
   type ErrorPolicy,
   type JitterMode,
   type RateLimitWindow,
@@ -48,6 +54,7 @@ export {
   type ValidationPathSegment,
 } from "@sluice/core";
 export { rateLimiter } from "./rate-limiter.js";
+export { concurrencyLimiter } from "./concurrency-limiter.js";
 export { concat } from "./concat.js";
 export type { Context, EngineContext, HookInfo } from "./context.js";
 export type { Operator } from "./operator.js";
@@ -66,5 +73,5 @@ export {
   type SourceOptions,
 } from "./source.js";
 export { pathBelowSource } from "./source-path.js";
-export { resolveStageOptions, type HookContext, type NotThenable, type RetryOptions, type StageFn, type StageGuard, type StageMethod, type StageOptionKeys, type StageOptions } from "./stage-options.js";
+export { resolveStageOptions, type AdaptiveWorkers, type HookContext, type NotThenable, type RetryOptions, type StageFn, type StageGuard, type StageMethod, type StageOptionKeys, type StageOptions } from "./stage-options.js";
 export type { SchemaOutput, StandardFailure, StandardResult, StandardSchema, StandardSchemaProps, StandardSuccess, StandardTypes } from "./standard-schema.js";

@@ -9,7 +9,7 @@ import { resolveStage, type HookContext, type StageFn, type StageGuard, type Sta
  * The operator form of {@link Pipeline.map}: calls `f` on every element, up to `workers` at once.
  *
  * @param f - `(x, ctx) => U | Promise<U>`
- * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`
+ * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`, `retry`, `onError`, `rateLimit`, `cost`, `isPushback`
  * @example
  * ```ts
  * const users = await pipe(ids, map(fetchUser, { workers: 16 }), filter((u) => u.active));
@@ -17,7 +17,7 @@ import { resolveStage, type HookContext, type StageFn, type StageGuard, type Sta
  */
 export function map<T, U, C extends HookContext = {}>(
   f: StageFn<T, U | PromiseLike<U>, C>,
-  options?: StageOptions<C, T>,
+  options?: StageOptions<C, NoInfer<T>>,
 ): Operator<T, Awaited<U>> {
   resolveStage("map", f, options, 0);
   return (pipeline) => pipeline.map(f, options);
@@ -28,7 +28,7 @@ export function map<T, U, C extends HookContext = {}>(
  * type guard narrows the element type.
  *
  * @param f - `(x, ctx) => boolean | Promise<boolean>`, or a type guard
- * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`
+ * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`, `retry`, `onError`, `rateLimit`, `cost`, `isPushback`
  * @example
  * ```ts
  * const numbers = await pipe([1, "a", 2], filter((x): x is number => typeof x === "number"));
@@ -36,15 +36,15 @@ export function map<T, U, C extends HookContext = {}>(
  */
 export function filter<T, S extends T, C extends HookContext = {}>(
   f: StageGuard<T, S, C>,
-  options?: StageOptions<C, T>,
+  options?: StageOptions<C, NoInfer<T>>,
 ): Operator<T, S>;
 export function filter<T, C extends HookContext = {}>(
   f: StageFn<T, unknown, C>,
-  options?: StageOptions<C, T>,
+  options?: StageOptions<C, NoInfer<T>>,
 ): Operator<T, T>;
 export function filter<T, C extends HookContext = {}>(
   f: StageFn<T, unknown, C>,
-  options?: StageOptions<C, T>,
+  options?: StageOptions<C, NoInfer<T>>,
 ): Operator<T, T> {
   resolveStage("filter", f, options, 0);
   return (pipeline) => pipeline.filter(f, options);
@@ -54,7 +54,7 @@ export function filter<T, C extends HookContext = {}>(
  * The operator form of {@link Pipeline.flatMap}: emits every item of the iterable `f` returns, streamed.
  *
  * @param f - `(x, ctx) => Iterable<U> | AsyncIterable<U> | Promise<Iterable<U>>`
- * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`
+ * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`, `retry`, `onError`, `rateLimit`, `cost`, `isPushback`
  * @example
  * ```ts
  * const words = await pipe(["a b", "c"], flatMap((line: string) => line.split(" ")));
@@ -62,7 +62,7 @@ export function filter<T, C extends HookContext = {}>(
  */
 export function flatMap<T, U, C extends HookContext = {}>(
   f: StageFn<T, FlatMapResult<U>, C>,
-  options?: StageOptions<C, T>,
+  options?: StageOptions<C, NoInfer<T>>,
 ): Operator<T, U> {
   resolveStage("flatMap", f, options, 0);
   return (pipeline) => pipeline.flatMap(f, options);
@@ -72,7 +72,7 @@ export function flatMap<T, U, C extends HookContext = {}>(
  * The operator form of {@link Pipeline.each}: calls `f` for its side effects and emits nothing.
  *
  * @param f - `(x, ctx) => unknown`
- * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`
+ * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`, `retry`, `onError`, `rateLimit`, `cost`, `isPushback`
  * @example
  * ```ts
  * await pipe(rows, each((row: Row) => db.insert(row), { workers: 8 })).run();
@@ -80,7 +80,7 @@ export function flatMap<T, U, C extends HookContext = {}>(
  */
 export function each<T, C extends HookContext = {}>(
   f: StageFn<T, unknown, C>,
-  options?: StageOptions<C, T>,
+  options?: StageOptions<C, NoInfer<T>>,
 ): Operator<T, never> {
   resolveStage("each", f, options, 0);
   return (pipeline) => pipeline.each(f, options);

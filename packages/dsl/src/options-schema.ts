@@ -4,6 +4,7 @@
  * refers to this module, so consumers' type checks never load zod's declarations.
  */
 import {
+  ConcurrencyLimiter,
   ERROR_POLICIES,
   JITTER_MODES,
   RateLimiter,
@@ -48,6 +49,16 @@ export const retryOptionsSchema = z.strictObject({
   delay: z.optional(z.custom<(error: unknown, attempt: number) => unknown>(isFunction)),
 });
 
+/**
+ * The bounds of an adaptive limit (the object form of a stage's `workers`, and
+ * `concurrencyLimiter()`'s options); that `min <= initial <= max` is checked after them.
+ */
+export const concurrencyBoundsSchema = z.strictObject({
+  min: z.optional(z.int().check(z.minimum(1))),
+  max: z.optional(z.int().check(z.minimum(1))),
+  initial: z.optional(z.int().check(z.minimum(1))),
+});
+
 /** The options of `batch(size, options)`. */
 export const batchOptionsSchema = z.strictObject({
   maxWait: z.optional(duration()),
@@ -60,7 +71,14 @@ export const batchOptionsSchema = z.strictObject({
  * together cost about 1 KB gzipped against the 20 KiB budget of test/packaging.
  */
 export const stageOptionsSchema = z.strictObject({
-  workers: z.optional(z.int().check(z.minimum(1))),
+  // A count, "auto", a shared limiter, or bounds that concurrencyBoundsSchema checks next (for a precise message).
+  workers: z.optional(
+    z.custom<number | "auto" | ConcurrencyLimiter | z.infer<typeof concurrencyBoundsSchema>>((value) =>
+      typeof value === "number"
+        ? Number.isInteger(value) && value >= 1
+        : value === "auto" || value instanceof ConcurrencyLimiter || (value !== null && typeof value === "object" && !Array.isArray(value)),
+    ),
+  ),
   maxsize: z.optional(z.int().check(z.minimum(0))),
   timeout: z.optional(duration()),
   onTimeout: z.optional(z.custom<(typeof TIMEOUT_POLICIES)[number]>((value) => TIMEOUT_POLICIES.includes(value as never))),
@@ -74,6 +92,8 @@ export const stageOptionsSchema = z.strictObject({
     ),
   ),
   onError: z.optional(z.custom<ErrorPolicy>((value) => isFunction(value) || ERROR_POLICIES.includes(value as never))),
+  isPushback: z.optional(z.custom<(error: unknown) => unknown>(isFunction)),
+  cost: z.optional(z.custom<(element: never) => unknown>(isFunction)),
   // A count, or an object whose fields retryOptionsSchema checks next (for a precise message).
   retry: z.optional(
     z.custom<number | z.infer<typeof retryOptionsSchema>>((value) =>

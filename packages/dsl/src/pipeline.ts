@@ -76,7 +76,7 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
    * completion order.
    *
    * @param f - `(x, ctx) => U | Promise<U>`; `ctx` has `signal`, `index`, `stage` and what `onStart` returned
-   * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`
+   * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`, `retry`, `onError`, `rateLimit`, `cost`, `isPushback`
    * @example
    * ```ts
    * const users = await pipe(ids).map((id, { signal }) => fetchUser(id, { signal }), { workers: 16 });
@@ -91,7 +91,7 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
    * guard `(x) => x is S` narrows the element type to `S`.
    *
    * @param f - `(x, ctx) => boolean | Promise<boolean>`, or a type guard
-   * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`
+   * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`, `retry`, `onError`, `rateLimit`, `cost`, `isPushback`
    * @example
    * ```ts
    * const active = await pipe(users).filter((u) => u.active);
@@ -113,7 +113,7 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
    * they are produced: an async generator's items flow before it finishes.
    *
    * @param f - `(x, ctx) => Iterable<U> | AsyncIterable<U> | Promise<Iterable<U>>`
-   * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`
+   * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`, `retry`, `onError`, `rateLimit`, `cost`, `isPushback`
    * @example
    * ```ts
    * const lines = pipe(files).flatMap(async function* (file) {
@@ -130,7 +130,7 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
    * `run()` (or `await`, which gives `[]`).
    *
    * @param f - `(x, ctx) => unknown`; its result is ignored (a promise is awaited)
-   * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`
+   * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`, `retry`, `onError`, `rateLimit`, `cost`, `isPushback`
    * @example
    * ```ts
    * await pipe(rows).each((row) => db.insert(row), { workers: 8 }).run();

@@ -1,13 +1,18 @@
 import {
+  ConcurrencyLimiter,
   ERROR_POLICIES,
   JITTER_MODES,
   OptionsError,
   RateLimiter,
   TIMEOUT_POLICIES,
+  adaptiveDefaults,
   defaultMaxsize,
+  isPushbackError,
+  maxWorkers,
   maxRetryFactor,
   retryDefaults,
   stageDefaults,
+  type ConcurrencyBounds,
   type JitterMode,
   type ErrorPolicy,
   type RateLimitWindow,
@@ -19,7 +24,15 @@ import {
 } from "@sluice/core";
 import { checkObject, optionsError } from "./options-error.js";
 import { SettingsMemo } from "./settings-memo.js";
-import { DELAY_ALLOWED, DURATION_ALLOWED, parseOptions, retryOptionsSchema, stageOptionsSchema, type ParsedStageOptions } from "./options-schema.js";
+import {
+  DELAY_ALLOWED,
+  DURATION_ALLOWED,
+  concurrencyBoundsSchema,
+  parseOptions,
+  retryOptionsSchema,
+  stageOptionsSchema,
+  type ParsedStageOptions,
+} from "./options-schema.js";
 import type { Context, EngineContext, HookInfo } from "./context.js";
 
 /**
@@ -55,7 +68,7 @@ export interface NotThenable {
 /**
  * Options of `map`, `filter`, `flatMap` and `each`. `C` is what `onStart` returns; it is
  * inferred, so `ctx.client` is typed in `f` without annotations. `T` is the stage's element
- * type, which `key` receives.
+ * type, which `key` and `cost` receive (the stage methods fill it in).
  *
  * @example
  * ```ts
@@ -74,10 +87,30 @@ export interface NotThenable {
  */
 export interface StageOptions<C extends HookContext = {}, T = unknown> {
   /**
-   * Calls of `f` in flight at once: an integer >= 1.
+   * Calls of `f` in flight at once: an integer >= 1; or `"auto"` (bounds `{ min: 1, max: 64,
+   * initial: 4 }`), {@link AdaptiveWorkers} bounds, or a {@link ConcurrencyLimiter} from
+   * `concurrencyLimiter()`, for a limit that adapts to the service `f` calls: it grows while
+   * calls keep their latency and shrinks on push-back (see `isPushback`) or rising latency.
    * @default 1
    */
-  readonly workers?: number;
+  readonly workers?: number | "auto" | AdaptiveWorkers | ConcurrencyLimiter;
+  /**
+   * Which failed attempts of `f` are the service saying "slow down", for an adaptive
+   * `workers`: such a failure lowers the limit (the element's own outcome is unchanged:
+   * `retry` and `onError` still apply). A call can also say so while succeeding, with `ctx.pushback()`.
+   * @default `isPushbackError`: a `TimeoutError`, or an error whose `status` or `statusCode` is 429 or 503
+   */
+  readonly isPushback?: (error: unknown) => boolean;
+  /**
+   * How many units of the stage's `rateLimit` a call on `element` takes (a finite number
+   * >= 0, say an LLM prompt's estimated tokens); `ctx.charge(units)` adds more once the real
+   * cost is known. A call costing more than the whole limit waits for an empty window and
+   * runs alone in it. A `cost` that throws or returns anything else fails that element as a
+   * failure of `f` would. Needs `rateLimit`.
+   * @default undefined: 1 unit per call
+   */
+  // A method, so that options typed for any element (`StageOptions`) fit every stage.
+  cost?(element: T): number;
   /**
    * Elements that may wait at this stage's input: an integer >= 0, `0` meaning unbounded.
    * See docs/benchmarks.md for the evidence behind the default.
@@ -142,6 +175,34 @@ export interface StageOptions<C extends HookContext = {}, T = unknown> {
    * @default undefined: no order between calls
    */
   readonly key?: (element: T) => PropertyKey | null | undefined;
+}
+
+/**
+ * The bounds of an adaptive `workers`: the limit starts at `initial` and moves within `min`
+ * to `max` (integers >= 1, `min <= initial <= max`); `max` also sizes the stage's queues, as
+ * a fixed `workers` would.
+ *
+ * @example
+ * ```ts
+ * pipe(urls).map(fetchPage, { workers: { min: 2, max: 32 } satisfies AdaptiveWorkers });
+ * ```
+ */
+export interface AdaptiveWorkers {
+  /**
+   * The lowest the limit goes.
+   * @default 1
+   */
+  readonly min?: number;
+  /**
+   * The highest the limit goes.
+   * @default 64
+   */
+  readonly max?: number;
+  /**
+   * The limit a run starts with.
+   * @default 4, or `min`/`max` when 4 is outside them
+   */
+  readonly initial?: number;
 }
 
 /**
@@ -262,6 +323,32 @@ const RETRY_ALLOWED: Readonly<Record<keyof RetryOptions, string>> = {
   delay: "a function",
 };
 
+/** What each field of an adaptive `workers` (and of `concurrencyLimiter()`'s options) allows. */
+export const BOUNDS_ALLOWED: Readonly<Record<keyof AdaptiveWorkers, string>> = {
+  min: "an integer >= 1",
+  max: "an integer >= 1",
+  initial: "an integer >= 1",
+};
+
+/**
+ * Checks adaptive bounds for `method` (`where` is their path in its arguments) and fills
+ * their defaults: `initial` defaults to 4 kept within `min` and `max`. Throws an
+ * {@link OptionsError} for a bad field, `min > max`, or an `initial` outside them.
+ */
+export function resolveBounds(method: string, bounds: object, where: readonly string[]): ConcurrencyBounds {
+  const parsed = parseOptions(concurrencyBoundsSchema, bounds);
+  if (!parsed.success) throw optionsError(method, bounds as Record<string, unknown>, parsed.issue, BOUNDS_ALLOWED, where);
+  const min = parsed.data.min ?? adaptiveDefaults.min;
+  const max = parsed.data.max ?? adaptiveDefaults.max;
+  if (min > max) throw OptionsError.invalid(method, [...where, "min"], `at most max (${max})`, min);
+  const initial = parsed.data.initial ?? Math.min(max, Math.max(min, adaptiveDefaults.initial));
+  if (initial < min || initial > max) throw OptionsError.invalid(method, [...where, "initial"], `from min (${min}) to max (${max})`, initial);
+  return Object.freeze({ min, max, initial });
+}
+
+/** Every form of `workers`, in the words of the error messages. */
+const WORKERS_FORMS = `an integer >= 1, "auto", { ${Object.keys(BOUNDS_ALLOWED).join(", ")} } or a ConcurrencyLimiter`;
+
 /** `"a", "b"` for the messages of a list of named policies. */
 const quoted = (names: readonly string[]): string => names.map((name) => `"${name}"`).join(", ");
 
@@ -276,6 +363,8 @@ const ALLOWED: Readonly<Record<keyof ParsedStageOptions, string>> = {
   onDone: "a function",
   rateLimit: "{ limit: an integer >= 1, interval: milliseconds > 0 } or a RateLimiter",
   onError: `one of ${quoted(ERROR_POLICIES)}, or a function`,
+  isPushback: "a function",
+  cost: "a function",
   retry: `an integer >= 0 (the number of retries) or { ${Object.keys(RETRY_ALLOWED).join(", ")} }`,
   key: "a function",
 };
@@ -292,7 +381,7 @@ export function resolveStage(method: StageMethod | "parse", f: unknown, options:
   const known = memo.find(given, stageNumber);
   if (known !== undefined) return known;
   const parsed = given === undefined ? NO_OPTIONS : parseStageOptions(method, given, ALLOWED);
-  const resolved = settings(parsed.name ?? `${method}#${stageNumber}`, parsed);
+  const resolved = settings(method, parsed.name ?? `${method}#${stageNumber}`, parsed);
   memo.remember(given, stageNumber, resolved);
   return resolved;
 }
@@ -344,7 +433,7 @@ export function resolveStageOptions(method: string, options: unknown, keys: Stag
     for (const key of own) delete stage[key];
   }
   const parsed = parseStageOptions(method, stage, allowed);
-  return settings(parsed.name ?? method, parsed);
+  return settings(method, parsed.name ?? method, parsed);
 }
 
 /**
@@ -366,23 +455,38 @@ export interface StageOptionKeys {
 /** Parses a stage's options object, then the object form of its `retry`, for `method`'s errors. */
 function parseStageOptions(method: string, options: object, allowed: Readonly<Record<string, string>>): ParsedStageOptions {
   const parsed = parseOptions(stageOptionsSchema, options);
-  if (!parsed.success) throw optionsError(method, options as Record<string, unknown>, parsed.issue, allowed);
+  if (!parsed.success) {
+    const given = options as Record<string, unknown>;
+    // A bad count is told what a count may be; anything else, every form workers takes.
+    const words = parsed.issue.path[0] === "workers" && typeof given.workers !== "number" ? { ...allowed, workers: WORKERS_FORMS } : allowed;
+    throw optionsError(method, given, parsed.issue, words);
+  }
   const retry = parsed.data.retry;
   if (typeof retry === "object") {
     const fields = retry as Record<string, unknown>;
     const checked = parseOptions(retryOptionsSchema, fields);
     if (!checked.success) throw optionsError(method, fields, checked.issue, RETRY_ALLOWED, ["options", "retry"]);
   }
+  if (parsed.data.cost !== undefined && parsed.data.rateLimit === undefined) {
+    throw OptionsError.invalid(method, ["options", "cost"], "given with a rateLimit", parsed.data.cost, "a cost is counted in units of the stage's rateLimit");
+  }
   return parsed.data;
 }
 
-function settings(name: string, options: ParsedStageOptions): StageSettings {
-  return Object.freeze(new ResolvedSettings(name, options));
+/** The adaptive part of a stage's `workers`, or `undefined` for a fixed count. */
+function adaptiveOf(method: string, workers: ParsedStageOptions["workers"]): ConcurrencyBounds | ConcurrencyLimiter | undefined {
+  if (workers === undefined || typeof workers === "number") return undefined;
+  if (workers === "auto") return adaptiveDefaults;
+  return workers instanceof ConcurrencyLimiter ? workers : resolveBounds(method, workers, ["options", "workers"]);
+}
+
+function settings(method: string, name: string, options: ParsedStageOptions): StageSettings {
+  return Object.freeze(new ResolvedSettings(name, options, adaptiveOf(method, options.workers)));
 }
 
 /** A stage's complete settings (a class, not a literal: docs/design.md §14). */
 class ResolvedSettings implements StageSettings {
-  readonly workers: number;
+  readonly workers: number | ConcurrencyBounds | ConcurrencyLimiter;
   readonly maxsize: number;
   readonly timeout: number | undefined;
   readonly onTimeout: TimeoutPolicy;
@@ -392,13 +496,17 @@ class ResolvedSettings implements StageSettings {
   readonly onError: ErrorPolicy;
   readonly retry: RetrySettings | undefined;
   readonly key: StageKeyFunction | undefined;
+  readonly isPushback: (error: unknown) => boolean;
+  readonly cost: ((element: unknown) => number) | undefined;
 
   constructor(
     readonly name: string,
     options: ParsedStageOptions,
+    adaptive: ConcurrencyBounds | ConcurrencyLimiter | undefined,
   ) {
-    this.workers = options.workers ?? stageDefaults.workers;
-    this.maxsize = options.maxsize ?? defaultMaxsize(this.workers);
+    this.workers = adaptive ?? (options.workers as number | undefined) ?? stageDefaults.workers;
+    // An adaptive stage holds up to `max` calls, so its queues are sized as for that many workers.
+    this.maxsize = options.maxsize ?? defaultMaxsize(maxWorkers(this.workers));
     this.timeout = options.timeout;
     this.onTimeout = options.onTimeout ?? stageDefaults.onTimeout;
     this.onStart = options.onStart;
@@ -407,6 +515,8 @@ class ResolvedSettings implements StageSettings {
     this.onError = options.onError ?? stageDefaults.onError;
     this.retry = options.retry === undefined ? undefined : new ResolvedRetry(typeof options.retry === "number" ? { retries: options.retry } : (options.retry as RetryOptions));
     this.key = options.key;
+    this.isPushback = (options.isPushback as ((error: unknown) => boolean) | undefined) ?? isPushbackError;
+    this.cost = options.cost as ((element: unknown) => number) | undefined;
   }
 }
 

@@ -1,5 +1,5 @@
 import { Piscina } from "piscina";
-import { OptionsError, map, resolveStageOptions, type Operator, type StageOptions } from "@sluice/dsl";
+import { OptionsError, map, maxWorkers, resolveStageOptions, type Operator, type StageOptions } from "@sluice/dsl";
 import { callOnThread, type CallContext, type Submission } from "./call-on-thread.js";
 import { checkTransfer } from "./check-options.js";
 import { ThreadError } from "./thread-error.js";
@@ -143,7 +143,7 @@ export function mapOnThreads<F extends WorkerFunction = AnyWorkerFunction>(
   // The stage's options are checked as map() checks them, under this function's name.
   const settings = resolveStageOptions(METHOD, options === undefined ? {} : options, { own: OWN_OPTIONS, without: HOOKS });
   const { threads: threadsOption, pool: poolOptions, transfer, ...stageOptions } = options ?? {};
-  const threads = checkThreads(threadsOption, settings.workers);
+  const threads = checkThreads(threadsOption, maxWorkers(settings.workers));
   if (poolOptions !== undefined && (poolOptions === null || typeof poolOptions !== "object" || Array.isArray(poolOptions))) {
     throw OptionsError.invalid(METHOD, ["options", "pool"], "an object of piscina options", poolOptions);
   }

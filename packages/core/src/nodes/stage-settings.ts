@@ -1,5 +1,6 @@
 import type { HookInfo } from "../context.js";
 import type { ElementError } from "../errors.js";
+import type { ConcurrencyLimiter } from "../concurrency-limiter.js";
 import type { RateLimiter } from "../rate-limiter.js";
 
 /**
@@ -189,6 +190,8 @@ export const maxTimerDelay = 2_147_483_647;
  *   onError: "fail",
  *   retry: undefined,
  *   key: undefined,
+ *   isPushback: isPushbackError,
+ *   cost: undefined,
  * };
  * const node = createStageNode("map", createSourceNode([1, 2]), (x: number) => x * 2, settings);
  * ```
@@ -197,10 +200,12 @@ export interface StageSettings {
   /** Shown in errors; `map#2` style by default. */
   readonly name: string;
   /**
-   * Calls of `f` in flight at once (integer >= 1).
+   * Calls of `f` in flight at once: an integer >= 1; or, for an adaptive stage, bounds for a
+   * limit of its own (per run) or a {@link ConcurrencyLimiter} shared beyond the run
+   * ({@link maxWorkers} is the most it may allow, which sizes its queues).
    * @default 1 (`stageDefaults.workers`)
    */
-  readonly workers: number;
+  readonly workers: number | ConcurrencyBounds | ConcurrencyLimiter;
   /**
    * Elements waiting at the stage's input; `0` means unbounded.
    * @default `defaultMaxsize(workers)`
@@ -231,6 +236,81 @@ export interface StageSettings {
    * overlap and start in arrival order; `null` or `undefined` from it means "no order".
    */
   readonly key: StageKeyFunction | undefined;
+  /**
+   * Which failed attempts say "slow down" to an adaptive stage.
+   * @default {@link isPushbackError}
+   */
+  readonly isPushback: (error: unknown) => boolean;
+  /** The units of the stage's `rateLimit` a call takes, or `undefined` for 1 each. */
+  readonly cost: ((element: unknown) => number) | undefined;
+}
+
+/**
+ * The bounds of an adaptive limit: it starts at `initial` and stays within `min` to `max`
+ * (integers, `1 <= min <= initial <= max`).
+ *
+ * @example
+ * ```ts
+ * const bounds: ConcurrencyBounds = { min: 2, max: 32, initial: 8 };
+ * pipe(urls).map(fetchPage, { workers: bounds });
+ * ```
+ */
+export interface ConcurrencyBounds {
+  /** The lowest the limit goes. */
+  readonly min: number;
+  /** The highest the limit goes; it sizes the stage's queues as a fixed `workers` would. */
+  readonly max: number;
+  /** The limit a run starts with. */
+  readonly initial: number;
+}
+
+/**
+ * The most calls a stage's `workers` allows in flight: the number itself, or an adaptive
+ * limit's `max` (which sizes the stage's queues, as a fixed `workers` would).
+ *
+ * @example
+ * ```ts
+ * maxWorkers(8); // 8
+ * maxWorkers(adaptiveDefaults); // 64
+ * ```
+ */
+export function maxWorkers(workers: StageSettings["workers"]): number {
+  return typeof workers === "number" ? workers : workers.max;
+}
+
+/**
+ * The defaults of `workers: "auto"` and of the fields an adaptive `workers` object or
+ * `concurrencyLimiter()` leaves out: the one place they are written.
+ *
+ * @example
+ * ```ts
+ * adaptiveDefaults.initial; // 4
+ * ```
+ */
+export const adaptiveDefaults = Object.freeze({
+  /** @default 1 */
+  min: 1,
+  /** @default 64 */
+  max: 64,
+  /** @default 4 */
+  initial: 4,
+} as const satisfies ConcurrencyBounds);
+
+/**
+ * The default `isPushback`: a `TimeoutError` (a stage's `timeout`, or a DOMException from
+ * `AbortSignal.timeout()`), or an error whose `status` or `statusCode` is 429 (Too Many
+ * Requests) or 503 (Service Unavailable), as HTTP clients put them.
+ *
+ * @example
+ * ```ts
+ * isPushbackError(Object.assign(new Error("busy"), { status: 429 })); // true
+ * isPushbackError(new Error("not found")); // false
+ * ```
+ */
+export function isPushbackError(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const { name, status, statusCode } = error as { name?: unknown; status?: unknown; statusCode?: unknown };
+  return name === "TimeoutError" || status === 429 || status === 503 || statusCode === 429 || statusCode === 503;
 }
 
 /**

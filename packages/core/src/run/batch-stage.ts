@@ -147,6 +147,11 @@ export class BatchStage implements Receiver, Producer, RunPart, StageCounters {
     return (this.#current?.length ?? 0) + (this.#held?.length ?? 0);
   }
 
+  /** One batch forms at a time. */
+  get limit(): number {
+    return 1;
+  }
+
   // ---- batches -----------------------------------------------------------------------
 
   /** The current batch is ready: push it, or hold it while downstream is full (one at most). */

@@ -21,6 +21,8 @@ export class CallSlot implements CallOwner {
   timer: ReturnType<typeof setTimeout> | undefined = undefined;
   abandoned = false;
   timeoutError: unknown = undefined;
+  /** When the running call started, for an adaptive stage's latency (0 in other stages). */
+  startedAt = 0;
   readonly onOk: (value: unknown) => void;
   readonly onError: (error: unknown) => void;
   #onTimeout: (() => void) | null = null;
@@ -53,4 +55,9 @@ export class CallSlot implements CallOwner {
 
   /** Nothing to do: the slot itself is tracked while its call runs. */
   releaseController(): void {}
+
+  /** Adds `units` to the stage's rate limit. */
+  charge(units: number): void {
+    this.stage.charge(units);
+  }
 }

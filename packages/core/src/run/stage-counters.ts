@@ -47,6 +47,8 @@ export interface StageCounters {
   readonly waiting: number;
   /** Elements taken and not finished now. */
   readonly inFlight: number;
+  /** Calls allowed in flight now: `workers`, or an adaptive stage's current limit. */
+  readonly limit: number;
 }
 
 /** A frozen copy of `stage`'s counters now. */
@@ -57,6 +59,7 @@ export function snapshotOf(stage: StageCounters): StageStats {
     taken: stage.taken,
     waiting: stage.waiting,
     inFlight: stage.inFlight,
+    limit: stage.limit,
     done: stage.done,
     emitted: stage.emitted,
     dropped: stage.dropped,

@@ -1,4 +1,5 @@
 import type { EngineContext, HookInfo } from "../context.js";
+import { describeValue } from "../describe-value.js";
 import { Item, pathOf } from "./item.js";
 import { anchorShape } from "../shape-anchors.js";
 
@@ -44,6 +45,8 @@ export interface CallOwner {
   controllerFor(): AbortController;
   /** The call that got `controller` has settled. */
   releaseController(controller: AbortController): void;
+  /** Adds `units` to the stage's rate limit (checked by the caller). */
+  charge(units: number): void;
 }
 
 /**
@@ -59,6 +62,12 @@ export interface CallOwner {
  *   ctx.attempt; // 1 (2, 3... when the stage retries)
  *   return fetch(`https://example.com/${x}`, { signal: ctx.signal });
  * });
+ * pipe(prompts).map(async (prompt, ctx) => {
+ *   const reply = await complete(prompt);
+ *   ctx.charge(reply.usage.totalTokens); // the call's real cost, known only now
+ *   if (reply.nearQuota) ctx.pushback(); // a success that still says "slow down"
+ *   return reply.text;
+ * });
  * ```
  */
 export class CallContext implements EngineContext {
@@ -71,6 +80,7 @@ export class CallContext implements EngineContext {
   /** When the element's first attempt started (`Date.now()`), kept only for `maxRetryTime`. */
   readonly #firstStart: number;
   #controller: AbortController | null = null;
+  #pushedBack = false;
 
   /** @internal */
   constructor(stage: string, owner: CallOwner, item: Item, attempt: number, firstStart: number) {
@@ -86,7 +96,7 @@ export class CallContext implements EngineContext {
     return ctx.#firstStart;
   }
 
-  /** @internal The element of the call of `ctx` (for telemetry, which keys what it knows per element by it). */
+  /** @internal The element the call of `ctx` is for (telemetry keys what it knows per element by it; costs read it). */
   static itemOf(ctx: CallContext): Item {
     return ctx.#item;
   }
@@ -111,9 +121,39 @@ export class CallContext implements EngineContext {
   get index(): readonly number[] {
     return pathOf(this.#item);
   }
+
+  /**
+   * Says that this call, though it may succeed, met a service asking to slow down (a
+   * near-quota header, a degraded reply): an adaptive stage (`workers: "auto"`) lowers its
+   * limit as for a 429. Does nothing in a stage with fixed `workers`.
+   */
+  pushback(): void {
+    this.#pushedBack = true;
+  }
+
+  /**
+   * Adds `units` to the stage's `rateLimit` once this call's real cost is known (an LLM
+   * reply's token count): they count in the rolling window from now, and later starts wait
+   * until the window is back within the limit. Does nothing without a `rateLimit`. Throws a
+   * `TypeError` when `units` is not a number and a `RangeError` when it is negative or not finite.
+   *
+   * @param units - a finite number >= 0
+   */
+  charge(units: number): void {
+    if (typeof units !== "number" || !(units >= 0 && units !== Infinity)) {
+      const message = `${this.stage}: ctx.charge() takes a finite number of units >= 0 (received ${describeValue(units)})`;
+      throw typeof units === "number" ? new RangeError(message) : new TypeError(message);
+    }
+    this.#owner.charge(units);
+  }
+
+  /** @internal Whether the call of `ctx` ran `ctx.pushback()`. Static, as {@link release} is. */
+  static pushedBack(ctx: CallContext): boolean {
+    return ctx.#pushedBack;
+  }
 }
 
 // Keep the hidden classes of these per-run objects alive (see shape-anchors.ts).
-const anchorOwner: CallOwner = { controllerFor: () => new AbortController(), releaseController: () => undefined };
+const anchorOwner: CallOwner = { controllerFor: () => new AbortController(), releaseController: () => undefined, charge: () => undefined };
 anchorShape(new CallContext("", anchorOwner, new Item(undefined, 0, null, null, 0, null), 1, 0));
 anchorShape(new StageInfo("", { signal: new AbortController().signal }));

@@ -1,11 +1,14 @@
 import { BoundedQueue } from "../bounded-queue.js";
 import { describeValue } from "../describe-value.js";
 import { TimeoutError } from "../errors.js";
+import type { ConcurrencyWaiter } from "../concurrency-limiter.js";
 import { RateLimiter, type RateWaiter } from "../rate-limiter.js";
 import { createSourceNode } from "../nodes/source-node.js";
 import { createStageNode, type StageKind, type StageNode } from "../nodes/stage-node.js";
-import type { TimeoutPolicy } from "../nodes/stage-settings.js";
+import { isPushbackError, maxWorkers, type TimeoutPolicy } from "../nodes/stage-settings.js";
+import { AdaptiveCalls } from "./adaptive-calls.js";
 import { CallSlot } from "./call-slot.js";
+import { ElementCosts } from "./element-costs.js";
 import { ElementOutcomes, type OutcomeStage, type PendingRetry } from "./element-outcomes.js";
 import { Expansion, anchorExpansion } from "./expansion.js";
 import type { Producer, Receiver } from "./flow.js";
@@ -30,7 +33,7 @@ type Fn = (value: unknown, ctx: unknown) => unknown;
  * consumer stops this stage (backpressure) instead of growing a buffer (docs/design.md §5, §6).
  * Its stats counters are bumped where `#busy` goes up or down (docs/design.md §18).
  */
-export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, HookedStage, RateWaiter, OutcomeStage, StageCounters {
+export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, HookedStage, RateWaiter, ConcurrencyWaiter, OutcomeStage, StageCounters {
   /** Where this stage's outputs go. */
   out!: Receiver;
   /** What to resume when the input queue has room again. */
@@ -58,6 +61,13 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
   /** Per-key order, or `null` without `key` (then it costs a comparison in `push` and one in `#free`). */
   readonly #gate: KeyGate | null;
 
+  /** An adaptive limit's timing of calls, or `null` for fixed `workers` (then `#workers` is the limit). */
+  readonly #adaptive: AdaptiveCalls | null;
+  /** The rate-limit units of each call, or `null` for 1 each. */
+  readonly #costs: ElementCosts | null;
+  /** Whether an element needs a turn to start (a rate limit or an adaptive limit): one check for neither. */
+  readonly #gated: boolean;
+
   readonly #queue = new BoundedQueue<Item>();
   /** Outputs that finished while downstream was full; each still holds its slot. */
   #outbox: BoundedQueue<Item> | null = null;
@@ -84,8 +94,9 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     this.name = settings.name;
     this.timeout = settings.timeout;
     this.#kind = node.kind;
-    this.#fn = node.fn as Fn;
-    this.#workers = settings.workers;
+    this.#costs = settings.cost === undefined ? null : new ElementCosts(settings.name, settings.cost);
+    this.#fn = this.#costs === null ? (node.fn as Fn) : this.#costs.wrap(node.fn as Fn);
+    this.#workers = maxWorkers(settings.workers);
     this.#maxsize = settings.maxsize;
     this.#onTimeout = settings.onTimeout;
     this.#markers = markers;
@@ -97,6 +108,9 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     this.#outcomes = retry === undefined && settings.onError === "fail" ? null : new ElementOutcomes(this, settings.onError, retry);
     this.#clocked = retry !== undefined && retry.maxRetryTime !== Infinity;
     this.#gate = settings.key === undefined ? null : new KeyGate(settings.key);
+
+    this.#adaptive = typeof settings.workers === "number" ? null : new AdaptiveCalls(run, settings.workers, settings.isPushback);
+    this.#gated = this.#limiter !== null || this.#adaptive !== null;
   }
 
   // ---- Receiver ----------------------------------------------------------------------
@@ -108,7 +122,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
       if (!this.out.push(item)) this.#downstreamFull = true;
     } else if (this.#gate !== null) {
       return this.#pushKeyed(item, this.#gate);
-    } else if (this.#busy < this.#workers && this.#ready && (this.#limiter === null || this.#limiter.acquire(this))) {
+    } else if (this.#busy < this.#workers && this.#ready && (!this.#gated || this.#turn(item))) {
       this.#busy++;
       this.#call(item, 1, 0);
     } else {
@@ -158,6 +172,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
 
   close(): void {
     this.#limiter?.cancel(this);
+    this.#adaptive?.limiter.cancel(this);
     if (this.#outcomes !== null) {
       const waiting = this.#outcomes.close();
       this.#busy -= waiting;
@@ -189,13 +204,37 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
 
   /** The rate limiter counted a start for this stage: start the next queued element. */
   granted(): void {
-    if (this.run.closing || !this.#ready || this.#busy >= this.#workers || this.#queue.length === 0) {
+    if (this.run.closing || !this.#ready || this.#busy >= this.#workers || this.#queue.length === 0 || (this.#adaptive !== null && !this.#adaptive.limiter.take(this))) {
       this.#limiter!.refund();
       return;
     }
     this.#busy++;
     this.#call(this.#queue.shift()!, 1, 0);
     this.#pump();
+  }
+
+  // ---- ConcurrencyWaiter ------------------------------------------------------------
+
+  /** The adaptive limit has room again: start what fits. */
+  concurrencyFreed(): void {
+    this.#pump();
+  }
+
+  /**
+   * Takes a turn for `item` from the adaptive limit and then the rate limit (for its cost),
+   * or neither: false leaves the stage waiting for the one that said no.
+   */
+  #turn(item: Item): boolean {
+    const adaptive = this.#adaptive;
+    if (adaptive !== null && !adaptive.limiter.take(this)) return false;
+    if (this.#limiter === null || this.#limiter.acquire(this, this.#costs === null ? 1 : this.#costs.unitsOf(item))) return true;
+    adaptive?.limiter.release();
+    return false;
+  }
+
+  /** `ctx.charge(units)`: adds the units to the rate limit, if the stage has one. */
+  charge(units: number): void {
+    this.#limiter?.charge(units);
   }
 
   // ---- HookedStage -------------------------------------------------------------------
@@ -247,6 +286,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     // A timed call needs its slot (and so its own signal) before f runs.
     const slot = this.timeout === undefined ? null : this.#takeSlot(item);
     const ctx = new CallContext(this.name, slot ?? this, item, attempt, attempt === 1 && this.#clocked ? Date.now() : firstStart);
+    const startedAt = this.#adaptive === null ? 0 : this.#adaptive.started(attempt);
     // The hook's values are copied onto each ctx rather than put on a per-run prototype:
     // a class per run would give every run new hidden classes and make ctx reads megamorphic.
     const context = this.#hooks.context;
@@ -255,6 +295,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     try {
       result = this.#fn(item.value, ctx);
     } catch (error) {
+      this.#adaptive?.failed(startedAt, error, ctx);
       CallContext.release(ctx);
       if (slot !== null) this.#releaseSlot(slot);
       if (this.#outcomes === null) {
@@ -267,6 +308,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     // An iterable is read, even when it is also thenable (a Pipeline): docs/behaviour.md §9.3.
     const kind = this.#kind === "flatMap" ? expansionKind(result) : undefined;
     if (kind !== undefined || !isPromiseLike(result)) {
+      if (this.#adaptive !== null) this.#adaptive.succeeded(startedAt, ctx);
       if (this.run.closing) {
         // f itself started the teardown (say, by aborting the caller's signal): drop its output
         // (an iterable not yet read has run none of its code, so there is nothing to close).
@@ -286,6 +328,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     }
     const pending = slot ?? this.#takeSlot(item);
     pending.ctx = ctx;
+    pending.startedAt = startedAt;
     if (this.timeout !== undefined) pending.timer = setTimeout(pending.onTimeout, this.timeout);
     try {
       // The common case inline: a native promise settles once, so it needs no adoption.
@@ -293,6 +336,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
       else whenSettled(result, pending.onOk, pending.onError);
     } catch (error) {
       // A non-promise that inherits the builtin then, or a species constructor that throws.
+      this.#adaptive?.limiter.release();
       this.#releaseSlot(pending);
       this.failRun(item, error, false);
     }
@@ -301,6 +345,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
   /** A call's promise fulfilled. */
   callFulfilled(slot: CallSlot, value: unknown): void {
     const item = slot.item!;
+    if (this.#adaptive !== null) this.#adaptive.succeeded(slot.startedAt, slot.ctx!);
     if (this.run.closing) {
       this.#releaseSlot(slot);
       this.#busy--;
@@ -326,6 +371,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
   callRejected(slot: CallSlot, error: unknown): void {
     const outcomes = this.#outcomes;
     const item = slot.item!;
+    if (this.#adaptive !== null) this.#adaptive.failed(slot.startedAt, error, slot.ctx);
     if (outcomes === null) {
       this.#releaseSlot(slot);
       this.failRun(item, error, false);
@@ -350,6 +396,8 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     this.#timedSlots!.delete(slot);
     const error = new TimeoutError(this.name, this.timeout!, pathOf(item));
     slot.timeoutError = error;
+    // An expansion's wait for its next item is not a call: its call settled already.
+    if (this.#adaptive !== null && expansion === null) this.#adaptive.failed(slot.startedAt, error, slot.ctx);
     slot.controller?.abort(error);
     if (expansion !== null) {
       expansion.timedOut();
@@ -451,7 +499,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     // The key function itself may have torn the run down (say, by aborting the caller's signal).
     if (this.run.closing) return false;
     if (gate.admit(item, key)) {
-      if (this.#queue.length === 0 && this.#busy < this.#workers && this.#ready && (this.#limiter === null || this.#limiter.acquire(this))) {
+      if (this.#queue.length === 0 && this.#busy < this.#workers && this.#ready && (!this.#gated || this.#turn(item))) {
         this.#busy++;
         this.#call(item, 1, 0);
         // A call that finished inline may have handed its key to a waiting element.
@@ -486,7 +534,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     const queue = this.#queue;
     while (this.#busy < this.#workers && queue.length > 0 && this.#ready && !this.run.closing) {
       // Without a turn the elements wait in the queue, so backpressure reaches the source.
-      if (this.#limiter !== null && !this.#limiter.acquire(this)) break;
+      if (this.#gated && !this.#turn(queue.peek()!)) break;
       this.#busy++;
       this.#call(queue.shift()!, 1, 0);
     }
@@ -608,7 +656,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
         if (retry.cancelled) this.#limiter!.refund();
         else this.#retryNow(retry);
       };
-      if (!this.#limiter.acquire(retry)) return;
+      if (!this.#limiter.acquire(retry, this.#costs === null ? 1 : this.#costs.unitsOf(retry.item))) return;
     }
     this.#retryNow(retry);
   }
@@ -648,6 +696,11 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
   /** Every busy slot holds one element: a call, an output in the outbox, or an expansion. */
   get inFlight(): number {
     return this.#busy;
+  }
+
+  /** Calls allowed in flight now: the adaptive limit, or `workers`. */
+  get limit(): number {
+    return this.#adaptive === null ? this.#workers : this.#adaptive.limiter.limit;
   }
 
   // ---- slots -------------------------------------------------------------------------
@@ -713,6 +766,9 @@ const anchorStage = new WorkerStage(
     onError: "fail",
     retry: undefined,
     key: undefined,
+
+    isPushback: isPushbackError,
+    cost: undefined,
   }),
   false,
 );
