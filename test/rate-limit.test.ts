@@ -9,6 +9,7 @@ import { describe, expect, it, vi } from "vitest";
 import { OptionsError, RateLimiter, TimeoutError, pipe, rateLimiter, type RateWaiter } from "@sluice/dsl";
 import { CountingSource } from "./helpers/probes.js";
 import { range, sleep, until } from "./helpers/time.js";
+import { trackTimers } from "./helpers/timers.js";
 import { recordUnhandledRejections } from "./helpers/unhandled.js";
 
 const unhandled = recordUnhandledRejections();
@@ -29,7 +30,7 @@ function busiestWindow(starts: readonly number[], interval: number, tolerance = 
   return most;
 }
 
-const timeouts = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+const timeouts = trackTimers();
 
 describe("rateLimit", () => {
   it("never starts more than limit calls in any rolling interval (a sliding window)", async () => {
