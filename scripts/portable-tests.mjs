@@ -9,7 +9,7 @@
 // are erased before any runtime sees them, so they do not count.
 //
 //   node scripts/portable-tests.mjs    lists the portable files, then the others with the reason
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -49,7 +49,7 @@ function resolveRelative(from, specifier) {
   const base = resolve(dirname(from), specifier);
   const stem = base.replace(/\.(m|c)?js$/, "");
   const candidates = [base, `${stem}.ts`, `${stem}.mts`, `${stem}.cts`, join(base, "index.ts")];
-  const found = candidates.find((file) => existsSync(file) && !file.endsWith("/"));
+  const found = candidates.find((file) => existsSync(file) && statSync(file).isFile());
   if (found === undefined) throw new Error(`${relative(root, from)}: cannot resolve ${specifier}`);
   return found;
 }
