@@ -3,8 +3,9 @@ import { configDefaults, defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    // test/packaging runs on its own: pnpm run test:packaging (see its vitest.config.ts).
-    exclude: [...configDefaults.exclude, "test/packaging/**"],
+    // test/packaging and test/browser run on their own: pnpm run test:packaging and
+    // test:browser (see their vitest.config.ts).
+    exclude: [...configDefaults.exclude, "test/packaging/**", "test/browser/**"],
     typecheck: {
       enabled: true,
       include: ["test/types/**/*.test-d.ts"],

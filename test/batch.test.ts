@@ -8,9 +8,11 @@ import { describe, expect, expectTypeOf, it } from "vitest";
 import { OptionsError, batch, each, flat, map, pipe, type Pipeline } from "@sluice/dsl";
 import { CountingSource } from "./helpers/probes.js";
 import { range, sleep } from "./helpers/time.js";
+import { trackTimers } from "./helpers/timers.js";
 import { recordUnhandledRejections } from "./helpers/unhandled.js";
 
 const unhandled = recordUnhandledRejections();
+const timers = trackTimers();
 
 describe("batch()", () => {
   it("groups elements into arrays of size, the last one partial", async () => {
@@ -67,7 +69,7 @@ describe("batch()", () => {
   });
 
   it("a break while a partial batch waits for maxWait leaves no timer behind", async () => {
-    const before = process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    const before = timers();
     async function* slow(): AsyncGenerator<number> {
       for (let i = 0; ; i++) {
         yield i;
@@ -78,7 +80,7 @@ describe("batch()", () => {
       void b;
       break;
     }
-    expect(process.getActiveResourcesInfo().filter((r) => r === "Timeout").length).toBeLessThanOrEqual(before);
+    expect(timers()).toBeLessThanOrEqual(before);
   });
 
   it("an abort while a batch is being filled settles the run at once with the reason, and closes the source", async () => {

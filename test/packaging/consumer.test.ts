@@ -14,6 +14,7 @@ import { runInNewContext } from "node:vm";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BASE_GOAL, FEATURES, baseBreakdown, breakdownTable, bundleSizes, sizeTable } from "../../scripts/bundle-sizes.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
@@ -309,5 +310,19 @@ describe("the packed packages, installed with npm into a fresh project", () => {
     });
     expect(runInNewContext("typeof setImmediate + typeof process + typeof require", {})).toBe("undefinedundefinedundefined");
     expect(JSON.parse(await reported)).toEqual(EXPECTED);
+  });
+
+  it("report the gzipped size of pipe().map().filter() against the 15 KB goal, and what each feature adds", async () => {
+    const sizes = await bundleSizes(app);
+    const breakdown = await baseBreakdown(app);
+    console.log(
+      `${sizeTable(sizes)}\n\n${breakdownTable(breakdown)}\n\n` +
+        `pipe().map().filter(): ${sizes[0]!.gzipped} B gzipped, goal ${BASE_GOAL} B; ${breakdown.gzippedWithoutZod} B without zod/mini`,
+    );
+    expect(sizes.map((size) => size.name)).toEqual(FEATURES.map((feature) => feature.name));
+    expect(sizes.flatMap((size) => size.nodeModules)).toEqual([]);
+    for (const size of sizes) expect(size.gzipped).toBeLessThan(BUNDLE_BUDGET);
+    // Every feature's modules are found in the base bundle (a renamed file would read as 0 B).
+    for (const group of breakdown.groups) expect(group.bytes, group.name).toBeGreaterThan(0);
   });
 });

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OptionsError, concat, each, filter, flatMap, map, pipe, type Pipeline } from "@sluice/dsl";
+import { trackTimers } from "../helpers/timers.js";
 import { UnhandledRejections, settleEventLoop } from "./support.js";
 
 const unhandled = new UnhandledRejections();
@@ -15,8 +16,7 @@ afterAll(() => unhandled.uninstall());
 /** What an untyped JavaScript caller can pass anywhere. */
 type Untyped = any;
 
-const activeTimers = (): number =>
-  process.getActiveResourcesInfo().filter((r) => r === "Timeout" || r === "Immediate").length;
+const activeTimers = trackTimers();
 
 /**
  * Runs `source` through one instrumented stage with every consumer and checks that each run

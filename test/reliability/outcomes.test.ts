@@ -20,6 +20,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pipe, type ElementError, type ErrorPolicy, type Pipeline } from "@sluice/dsl";
+import { trackTimers } from "../helpers/timers.js";
 import { UnhandledRejections, macrotask, sleep } from "./support.js";
 
 const unhandled = new UnhandledRejections();
@@ -194,8 +195,8 @@ function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Timers alive in this process (back-off timers are `Timeout`s). */
-const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === "Timeout").length;
+/** Timers alive in this file's tests (back-off timers among them). */
+const timers = trackTimers();
 
 describe("element outcomes under teardown, as properties", () => {
   it("a run torn down while elements back off or are handled settles once, leaves no timer and starts nothing after", async () => {
