@@ -70,7 +70,9 @@ function whyNotPortable(file, allowed, verdicts, visiting = new Set()) {
   if (visiting.has(file)) return undefined;
   visiting.add(file);
   let reason;
-  for (const match of readFileSync(file, "utf8").matchAll(SPECIFIER)) {
+  // Comments are not code: a TSDoc example's `import` must not count.
+  const code = readFileSync(file, "utf8").replace(/\/\*[^]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+  for (const match of code.matchAll(SPECIFIER)) {
     if (match[1] !== undefined) continue;
     const specifier = match[2] ?? match[3];
     let next;
