@@ -1,0 +1,310 @@
+import { jetstream, type Consumer, type ConsumerConfig, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
+import { connect, type NatsConnection, type NodeConnectionOptions } from "@nats-io/transport-node";
+import type { SourceOutcome } from "@sluice/dsl";
+import { ConsumerError, NatsConnectionError } from "./errors.js";
+
+/** What a feed needs to connect and take messages; resolved and checked by `messages()`. */
+export interface FeedSettings {
+  /** `stream/consumer`, for messages. */
+  readonly label: string;
+  readonly stream: string;
+  readonly consumer: string;
+  readonly connection: NodeConnectionOptions;
+  readonly connectTimeout: number;
+  readonly prefetch: number;
+  /** The delay of the `nak` of a failed message, from its delivery count and the error. */
+  readonly retryDelay: (deliveryCount: number, error: unknown) => number;
+}
+
+/** Finds the feed that holds a message, from the element `settle` receives (the message itself). */
+export type HeldMessages = WeakMap<JsMsg, MessageFeed>;
+
+/** The longest wait of one pull request on an idle stream before the next is sent, in ms. */
+const FETCH_EXPIRES = 5_000;
+
+/**
+ * One run's messages from a durable pull consumer. Messages are pulled on demand with
+ * `fetch()` requests, so the feed never holds more than `prefetch` messages that the
+ * pipeline has not taken: when the pipeline stops pulling, the feed stops fetching once that
+ * buffer is full, and after `stop()` it fetches nothing more. Every message taken from the
+ * server is open until it settles (or is given back by `stop()`), and while open it is kept
+ * from redelivery by `working()`, sent to every open message older than a third of the
+ * consumer's `ack_wait` once per such third.
+ *
+ * As an async iterator it yields the messages in the order they arrived. `finish()` (the
+ * run is ending) stops fetching, gives back (`nak`) the messages not yet taken, and closes
+ * the connection once every open message has settled: the promise of the last settlement,
+ * or of `finish()` itself when none is open, resolves when the connection has flushed its
+ * acknowledgements and closed.
+ *
+ * Drain (the run stops pulling but lets what it took finish) needs nothing more than
+ * `stop()` followed by the settlements, as `finish()` does.
+ */
+export class MessageFeed implements AsyncIterableIterator<JsMsg> {
+  readonly #settings: FeedSettings;
+  readonly #held: HeldMessages;
+  /** Connected and bound to the consumer; started by the first `next()`. */
+  #ready: Promise<Consumer> | null = null;
+  #connection: NatsConnection | null = null;
+  #maxDeliver = -1;
+  /** Messages fetched and not yet given to the pipeline. */
+  readonly #buffer: JsMsg[] = [];
+  /** Every open message (buffered or taken), with the working tick it arrived in. */
+  readonly #open = new Map<JsMsg, number>();
+  /** Messages asked for by pull requests still under way. */
+  #requested = 0;
+  readonly #fetches = new Set<ConsumerMessages>();
+  /** A `next()` waiting for a message. */
+  #waiting: ((result: IteratorResult<JsMsg>) => void) | null = null;
+  #waitingFailed: ((error: unknown) => void) | null = null;
+  /** The run must fail with this; given to the next `next()`. */
+  #failure: unknown = null;
+  #tick = 0;
+  #workingTimer: ReturnType<typeof setInterval> | undefined = undefined;
+  #stopping = false;
+  #closed: Promise<void> | null = null;
+
+  constructor(held: HeldMessages, settings: FeedSettings) {
+    this.#held = held;
+    this.#settings = settings;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<JsMsg>> {
+    const message = this.#buffer.shift();
+    if (message !== undefined) {
+      this.#pump();
+      return Promise.resolve({ done: false, value: message });
+    }
+    if (this.#failure !== null) {
+      const failure = this.#failure;
+      this.#failure = null;
+      return Promise.reject(failure);
+    }
+    if (this.#stopping) return Promise.resolve({ done: true, value: undefined });
+    if (this.#ready === null) this.#ready = this.#start();
+    return new Promise((resolve, reject) => {
+      this.#waiting = resolve;
+      this.#waitingFailed = reject;
+      this.#pump();
+    });
+  }
+
+  /** The run is being torn down, or stops pulling: fetch nothing more (the run's `finish()` closes). */
+  async return(): Promise<IteratorResult<JsMsg>> {
+    this.stop();
+    return { done: true, value: undefined };
+  }
+
+  /**
+   * The run is ending: stop fetching, give back what was not taken, and resolve once the
+   * connection is closed when no message is open (else the last settlement's promise does).
+   */
+  finish(): Promise<void> | undefined {
+    this.stop();
+    return this.#open.size === 0 ? this.#close() : undefined;
+  }
+
+  /** Stops fetching: pull requests under way are ended, buffered messages given back at once. */
+  stop(): void {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    for (const fetch of this.#fetches) fetch.stop();
+    for (const message of this.#buffer.splice(0)) {
+      this.#forget(message);
+      message.nak();
+    }
+    const waiting = this.#waiting;
+    if (waiting !== null) {
+      this.#waiting = null;
+      this.#waitingFailed = null;
+      waiting({ done: true, value: undefined });
+    }
+  }
+
+  /** Acknowledges `message` as `outcome` says. */
+  settle(message: JsMsg, outcome: SourceOutcome): Promise<void> | undefined {
+    this.#forget(message);
+    switch (outcome.status) {
+      case "done":
+        message.ack();
+        break;
+      case "failed":
+        this.#failed(message, outcome.error);
+        break;
+      case "released":
+        message.nak();
+        break;
+    }
+    if (this.#stopping && this.#open.size === 0) return this.#close();
+    this.#pump();
+    return undefined;
+  }
+
+  /** `term()` once the consumer's `max_deliver` is used up (the server would not send it again), else `nak(delay)`. */
+  #failed(message: JsMsg, error: unknown): void {
+    const count = message.info.deliveryCount;
+    if (this.#maxDeliver > 0 && count >= this.#maxDeliver) {
+      message.term(`failed on delivery ${count} of ${this.#maxDeliver}: ${error instanceof Error ? error.message : String(error)}`);
+      return;
+    }
+    const delay = this.#settings.retryDelay(count, error);
+    if (delay > 0) message.nak(delay);
+    else message.nak();
+  }
+
+  #forget(message: JsMsg): void {
+    this.#open.delete(message);
+    this.#held.delete(message);
+  }
+
+  // ---- the server's side -------------------------------------------------------------
+
+  async #start(): Promise<Consumer> {
+    const { connection, connectTimeout, stream, consumer: name } = this.#settings;
+    let nc: NatsConnection;
+    try {
+      nc = await withTimeout(connect({ ...connection, timeout: connectTimeout }), connectTimeout);
+    } catch (error) {
+      const address = String(connection.servers ?? "127.0.0.1:4222");
+      throw this.#fail(new NatsConnectionError(this.#settings.label, address, connectTimeout, error));
+    }
+    this.#connection = nc;
+    let consumer: Consumer;
+    let config: ConsumerConfig;
+    try {
+      consumer = await jetstream(nc).consumers.get(stream, name);
+      config = (await consumer.info(true)).config;
+    } catch (error) {
+      throw this.#fail(consumerError(this.#settings, error));
+    }
+    if (config.deliver_subject !== undefined && config.deliver_subject !== "") {
+      throw this.#fail(new ConsumerError(stream, name, `the consumer ${name} of stream ${stream} is a push consumer (messages() takes a pull consumer)`));
+    }
+    this.#maxDeliver = config.max_deliver ?? -1;
+    // ack_wait is in nanoseconds; working() goes out within two thirds of it.
+    const third = Math.max(1, Math.floor((config.ack_wait ?? 30e9) / 3e6));
+    if (!this.#stopping) this.#workingTimer = setInterval(() => this.#working(), third);
+    return consumer;
+  }
+
+  /** Sends `working()` for every open message that arrived before the last tick. */
+  #working(): void {
+    const before = this.#tick++;
+    for (const [message, tick] of this.#open) {
+      if (tick < before) message.working();
+    }
+  }
+
+  /** Asks for more messages when the buffer and the requests under way leave room for half the prefetch. */
+  #pump(): void {
+    if (this.#stopping || this.#ready === null) return;
+    const { prefetch } = this.#settings;
+    const room = prefetch - this.#buffer.length - this.#requested;
+    if (room <= 0 || (this.#requested > 0 && room * 2 < prefetch)) return;
+    this.#requested += room;
+    void this.#fetch(room);
+  }
+
+  async #fetch(count: number): Promise<void> {
+    let arrived = 0;
+    let batch: ConsumerMessages | undefined;
+    try {
+      const consumer = await this.#ready!;
+      if (this.#stopping) return;
+      batch = await consumer.fetch({ max_messages: count, expires: FETCH_EXPIRES });
+      this.#fetches.add(batch);
+      for await (const message of batch) {
+        arrived++;
+        this.#requested--;
+        this.#arrive(message);
+      }
+    } catch (error) {
+      // #start() has already recorded its own failure.
+      if (batch !== undefined && !this.#stopping) this.#fail(error);
+    } finally {
+      this.#requested -= count - arrived;
+      if (batch !== undefined) this.#fetches.delete(batch);
+    }
+    this.#pump();
+  }
+
+  #arrive(message: JsMsg): void {
+    if (this.#stopping) {
+      // Came in after the run stopped fetching: straight back.
+      message.nak();
+      return;
+    }
+    this.#held.set(message, this);
+    this.#open.set(message, this.#tick);
+    const waiting = this.#waiting;
+    if (waiting !== null) {
+      this.#waiting = null;
+      this.#waitingFailed = null;
+      waiting({ done: false, value: message });
+    } else {
+      this.#buffer.push(message);
+    }
+  }
+
+  /** The run must fail with `error`: the waiting `next()` rejects, or the next one. Returns `error`. */
+  #fail(error: unknown): unknown {
+    const reject = this.#waitingFailed;
+    if (reject !== null) {
+      this.#waiting = null;
+      this.#waitingFailed = null;
+      reject(error);
+    } else if (this.#failure === null) {
+      this.#failure = error;
+    }
+    return error;
+  }
+
+  /** Flushes the acknowledgements and closes the connection, once. */
+  #close(): Promise<void> {
+    this.#closed ??= (async () => {
+      clearInterval(this.#workingTimer);
+      // A start under way (or failed) must come to rest before its connection is closed.
+      await this.#ready?.catch(() => undefined);
+      const nc = this.#connection;
+      if (nc === null || nc.isClosed()) return;
+      await nc.flush().catch(() => undefined);
+      await nc.close();
+    })();
+    return this.#closed;
+  }
+}
+
+/** `promise`, or a rejection after `ms` (its value, should it come later, is closed). */
+function withTimeout(promise: Promise<NatsConnection>, ms: number): Promise<NatsConnection> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`no connection after ${ms} ms`));
+      promise.then((nc) => nc.close(), () => undefined);
+    }, ms);
+    promise.then(
+      (nc) => {
+        clearTimeout(timer);
+        resolve(nc);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** The server's answer to a consumer look-up, as a {@link ConsumerError}. */
+function consumerError(settings: FeedSettings, error: unknown): ConsumerError {
+  const { stream, consumer } = settings;
+  const text = error instanceof Error ? error.message : String(error);
+  if (/stream not found/i.test(text)) return new ConsumerError(stream, consumer, `the stream ${stream} does not exist`, error);
+  if (/consumer not found/i.test(text)) {
+    return new ConsumerError(stream, consumer, `the consumer ${consumer} of stream ${stream} does not exist (create it first: a durable pull consumer)`, error);
+  }
+  return new ConsumerError(stream, consumer, `the consumer ${consumer} of stream ${stream} could not be read: ${text}`, error);
+}
