@@ -55,7 +55,9 @@ export async function waitForNats(url, limitMs = 10_000) {
 export async function startNats() {
   const dir = mkdtempSync(join(tmpdir(), "sluice-nats-"));
   const port = await freePort();
-  const child = spawn("nats-server", ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", dir], { stdio: ["ignore", "ignore", "inherit"] });
+  const child = spawn("nats-server", ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", dir, "-l", join(dir, "nats.log")], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
   const exited = new Promise((resolve) => child.once("exit", resolve));
   const failed = new Promise((_, reject) =>
     child.once("error", (error) =>

@@ -19,8 +19,12 @@ export interface FeedSettings {
 /** Finds the feed that holds a message, from the element `settle` receives (the message itself). */
 export type HeldMessages = WeakMap<JsMsg, MessageFeed>;
 
-/** The longest wait of one pull request on an idle stream before the next is sent, in ms. */
-const FETCH_EXPIRES = 5_000;
+/**
+ * The longest wait of one pull request on an idle stream before the next is sent, in ms (the
+ * client's minimum). A run that stops waits for its open requests to end (see `#release`), so
+ * this is also the longest a stopping run waits before it gives messages back.
+ */
+const FETCH_EXPIRES = 1_000;
 
 /**
  * One run's messages from a durable pull consumer. Messages are pulled on demand with
@@ -53,7 +57,12 @@ export class MessageFeed implements AsyncIterableIterator<JsMsg> {
   readonly #open = new Map<JsMsg, number>();
   /** Messages asked for by pull requests still under way. */
   #requested = 0;
-  readonly #fetches = new Set<ConsumerMessages>();
+  /** `#fetch()` calls not yet ended: while any is, a pull request of this run may be open on the server. */
+  #fetching = 0;
+  /** Messages to give back once no pull request of this run is open (see `#release`). */
+  readonly #toRelease: JsMsg[] = [];
+  /** Resolves `#quiet()`'s promise once `#fetching` is 0. */
+  #onQuiet: (() => void) | null = null;
   /** A `next()` waiting for a message. */
   #waiting: ((result: IteratorResult<JsMsg>) => void) | null = null;
   #waitingFailed: ((error: unknown) => void) | null = null;
@@ -108,14 +117,13 @@ export class MessageFeed implements AsyncIterableIterator<JsMsg> {
     return this.#open.size === 0 ? this.#close() : undefined;
   }
 
-  /** Stops fetching: pull requests under way are ended, buffered messages given back at once. */
+  /** Stops fetching: no new pull request is sent, and the messages not taken are given back. */
   stop(): void {
     if (this.#stopping) return;
     this.#stopping = true;
-    for (const fetch of this.#fetches) fetch.stop();
     for (const message of this.#buffer.splice(0)) {
       this.#forget(message);
-      message.nak();
+      this.#release(message);
     }
     const waiting = this.#waiting;
     if (waiting !== null) {
@@ -136,7 +144,7 @@ export class MessageFeed implements AsyncIterableIterator<JsMsg> {
         this.#failed(message, outcome.error);
         break;
       case "released":
-        message.nak();
+        this.#release(message);
         break;
     }
     if (this.#stopping && this.#open.size === 0) return this.#close();
@@ -153,6 +161,19 @@ export class MessageFeed implements AsyncIterableIterator<JsMsg> {
     }
     const delay = this.#settings.retryDelay(count, error);
     if (delay > 0) message.nak(delay);
+    else message.nak();
+  }
+
+  /**
+   * Gives `message` back (`nak`). While a pull request of this run is open on the server,
+   * the nak waits until it has ended: the server would send the message straight back to
+   * that request, and a request the client stopped listening to still takes messages
+   * (nats-server 2.9 does not check), which then sit unacknowledged until `ack_wait`. So a
+   * stopping run lets its requests run out (at most `FETCH_EXPIRES`), gives back what they
+   * bring, and then the rest.
+   */
+  #release(message: JsMsg): void {
+    if (this.#fetching > 0) this.#toRelease.push(message);
     else message.nak();
   }
 
@@ -206,6 +227,7 @@ export class MessageFeed implements AsyncIterableIterator<JsMsg> {
     const room = prefetch - this.#buffer.length - this.#requested;
     if (room <= 0 || (this.#requested > 0 && room * 2 < prefetch)) return;
     this.#requested += room;
+    this.#fetching++;
     void this.#fetch(room);
   }
 
@@ -216,7 +238,6 @@ export class MessageFeed implements AsyncIterableIterator<JsMsg> {
       const consumer = await this.#ready!;
       if (this.#stopping) return;
       batch = await consumer.fetch({ max_messages: count, expires: FETCH_EXPIRES });
-      this.#fetches.add(batch);
       for await (const message of batch) {
         arrived++;
         this.#requested--;
@@ -227,7 +248,11 @@ export class MessageFeed implements AsyncIterableIterator<JsMsg> {
       if (batch !== undefined && !this.#stopping) this.#fail(error);
     } finally {
       this.#requested -= count - arrived;
-      if (batch !== undefined) this.#fetches.delete(batch);
+      this.#fetching--;
+    }
+    if (this.#fetching === 0 && this.#stopping) {
+      for (const message of this.#toRelease.splice(0)) message.nak();
+      this.#onQuiet?.();
     }
     this.#pump();
   }
@@ -235,7 +260,7 @@ export class MessageFeed implements AsyncIterableIterator<JsMsg> {
   #arrive(message: JsMsg): void {
     if (this.#stopping) {
       // Came in after the run stopped fetching: straight back.
-      message.nak();
+      this.#release(message);
       return;
     }
     this.#held.set(message, this);
@@ -269,6 +294,7 @@ export class MessageFeed implements AsyncIterableIterator<JsMsg> {
       clearInterval(this.#workingTimer);
       // A start under way (or failed) must come to rest before its connection is closed.
       await this.#ready?.catch(() => undefined);
+      if (this.#fetching > 0) await new Promise<void>((resolve) => (this.#onQuiet = resolve));
       const nc = this.#connection;
       if (nc === null || nc.isClosed()) return;
       await nc.flush().catch(() => undefined);
