@@ -203,7 +203,7 @@ export class MessageFeed implements AsyncIterableIterator<JsMsg> {
       throw this.#fail(consumerError(this.#settings, error));
     }
     if (config.deliver_subject !== undefined && config.deliver_subject !== "") {
-      throw this.#fail(new ConsumerError(stream, name, `the consumer ${name} of stream ${stream} is a push consumer (messages() takes a pull consumer)`));
+      throw this.#fail(pushConsumer(stream, name));
     }
     this.#maxDeliver = config.max_deliver ?? -1;
     // ack_wait is in nanoseconds; working() goes out within two thirds of it.
@@ -329,8 +329,13 @@ function consumerError(settings: FeedSettings, error: unknown): ConsumerError {
   const { stream, consumer } = settings;
   const text = error instanceof Error ? error.message : String(error);
   if (/stream not found/i.test(text)) return new ConsumerError(stream, consumer, `the stream ${stream} does not exist`, error);
+  if (/not a pull consumer/i.test(text)) return pushConsumer(stream, consumer);
   if (/consumer not found/i.test(text)) {
     return new ConsumerError(stream, consumer, `the consumer ${consumer} of stream ${stream} does not exist (create it first: a durable pull consumer)`, error);
   }
   return new ConsumerError(stream, consumer, `the consumer ${consumer} of stream ${stream} could not be read: ${text}`, error);
+}
+
+function pushConsumer(stream: string, consumer: string): ConsumerError {
+  return new ConsumerError(stream, consumer, `the consumer ${consumer} of stream ${stream} is a push consumer (messages() takes a pull consumer)`);
 }
