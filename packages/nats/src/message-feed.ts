@@ -202,9 +202,6 @@ export class MessageFeed implements AsyncIterableIterator<JsMsg> {
     } catch (error) {
       throw this.#fail(consumerError(this.#settings, error));
     }
-    if (config.deliver_subject !== undefined && config.deliver_subject !== "") {
-      throw this.#fail(pushConsumer(stream, name));
-    }
     this.#maxDeliver = config.max_deliver ?? -1;
     // ack_wait is in nanoseconds; working() goes out within two thirds of it.
     const third = Math.max(1, Math.floor((config.ack_wait ?? 30e9) / 3e6));
