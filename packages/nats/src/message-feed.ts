@@ -55,9 +55,7 @@ export class MessageFeed implements AsyncIterableIterator<JsMsg> {
   readonly #buffer: JsMsg[] = [];
   /** Every open message (buffered or taken), with the working tick it arrived in. */
   readonly #open = new Map<JsMsg, number>();
-  /** Messages asked for by pull requests still under way. */
-  #requested = 0;
-  /** `#fetch()` calls not yet ended: while any is, a pull request of this run may be open on the server. */
+  /** A `#fetch()` has not ended (0 or 1): a pull request of this run may be open on the server. */
   #fetching = 0;
   /** Messages to give back once no pull request of this run is open (see `#release`). */
   readonly #toRelease: JsMsg[] = [];
@@ -217,34 +215,32 @@ export class MessageFeed implements AsyncIterableIterator<JsMsg> {
     }
   }
 
-  /** Asks for more messages when the buffer and the requests under way leave room for half the prefetch. */
+  /**
+   * Asks for more messages when no request is under way and the buffer leaves room. One
+   * request at a time: the server shares messages out among a client's open requests, and
+   * two requests' messages would reach the pipeline out of stream order.
+   */
   #pump(): void {
-    if (this.#stopping || this.#ready === null) return;
-    const { prefetch } = this.#settings;
-    const room = prefetch - this.#buffer.length - this.#requested;
-    if (room <= 0 || (this.#requested > 0 && room * 2 < prefetch)) return;
-    this.#requested += room;
+    if (this.#stopping || this.#ready === null || this.#fetching > 0) return;
+    const room = this.#settings.prefetch - this.#buffer.length;
+    if (room <= 0) return;
     this.#fetching++;
     void this.#fetch(room);
   }
 
   async #fetch(count: number): Promise<void> {
-    let arrived = 0;
     let batch: ConsumerMessages | undefined;
     try {
       const consumer = await this.#ready!;
       if (this.#stopping) return;
       batch = await consumer.fetch({ max_messages: count, expires: FETCH_EXPIRES });
       for await (const message of batch) {
-        arrived++;
-        this.#requested--;
         this.#arrive(message);
       }
     } catch (error) {
       // #start() has already recorded its own failure.
       if (batch !== undefined && !this.#stopping) this.#fail(error);
     } finally {
-      this.#requested -= count - arrived;
       this.#fetching--;
     }
     if (this.#fetching === 0 && this.#stopping) {
