@@ -21,10 +21,12 @@ export type HeldMessages = WeakMap<JsMsg, MessageFeed>;
 
 /**
  * The longest wait of one pull request on an idle stream before the next is sent, in ms (the
- * client's minimum). A run that stops waits for its open requests to end (see `#release`), so
- * this is also the longest a stopping run waits before it gives messages back.
+ * client's minimum). A run that stops while its request is open gives messages back only once
+ * the request has expired on the server (see `#release`): at most this much later.
  */
 const FETCH_EXPIRES = 1_000;
+/** Added to a request's expiry before a nak is safe, for the clocks of client and server. */
+const EXPIRY_MARGIN = 100;
 
 /**
  * One run's messages from a durable pull consumer. Messages are pulled on demand with
@@ -55,11 +57,16 @@ export class MessageFeed implements AsyncIterableIterator<JsMsg> {
   readonly #buffer: JsMsg[] = [];
   /** Every open message (buffered or taken), with the working tick it arrived in. */
   readonly #open = new Map<JsMsg, number>();
-  /** A `#fetch()` has not ended (0 or 1): a pull request of this run may be open on the server. */
+  /** A `#fetch()` has not ended (0 or 1). */
   #fetching = 0;
+  /** The pull request under way, to be cut short by `stop()`. */
+  #batch: ConsumerMessages | null = null;
+  /** Until when (ms, `Date.now()`) a pull request of this run may be open on the server. */
+  #openUntil = 0;
   /** Messages to give back once no pull request of this run is open (see `#release`). */
   readonly #toRelease: JsMsg[] = [];
-  /** Resolves `#quiet()`'s promise once `#fetching` is 0. */
+  #releaseTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** Resolves `#close()`'s wait once nothing is left to give back. */
   #onQuiet: (() => void) | null = null;
   /** A `next()` waiting for a message. */
   #waiting: ((result: IteratorResult<JsMsg>) => void) | null = null;
@@ -119,6 +126,8 @@ export class MessageFeed implements AsyncIterableIterator<JsMsg> {
   stop(): void {
     if (this.#stopping) return;
     this.#stopping = true;
+    // The client stops listening at once; the server keeps the request until it expires.
+    this.#batch?.stop();
     for (const message of this.#buffer.splice(0)) {
       this.#forget(message);
       this.#release(message);
@@ -163,16 +172,30 @@ export class MessageFeed implements AsyncIterableIterator<JsMsg> {
   }
 
   /**
-   * Gives `message` back (`nak`). While a pull request of this run is open on the server,
-   * the nak waits until it has ended: the server would send the message straight back to
-   * that request, and a request the client stopped listening to still takes messages
-   * (nats-server 2.9 does not check), which then sit unacknowledged until `ack_wait`. So a
-   * stopping run lets its requests run out (at most `FETCH_EXPIRES`), gives back what they
-   * bring, and then the rest.
+   * Gives `message` back (`nak`). While a pull request that this run cut short may still be
+   * open on the server, the nak waits until the request has expired: nats-server 2.9 sends a
+   * nak'ed message to any open request of the consumer, even one nobody listens to any more,
+   * and the message would then sit unacknowledged until `ack_wait`. (New messages do not go
+   * to such a request; only redeliveries do.) A request that ended on its own (all its
+   * messages came, or it expired) is closed, and its fetch's end sends what waited.
    */
   #release(message: JsMsg): void {
-    if (this.#fetching > 0) this.#toRelease.push(message);
-    else message.nak();
+    if (this.#fetching === 0 && this.#openUntil <= Date.now()) {
+      message.nak();
+      return;
+    }
+    this.#toRelease.push(message);
+    this.#releaseWhenClosed();
+  }
+
+  /** Sends the waiting naks once no request of this run is open, and says so to `#close()`. */
+  #releaseWhenClosed(): void {
+    if (this.#fetching > 0 || this.#releaseTimer !== undefined) return;
+    this.#releaseTimer = setTimeout(() => {
+      this.#releaseTimer = undefined;
+      for (const message of this.#toRelease.splice(0)) message.nak();
+      this.#onQuiet?.();
+    }, Math.max(0, this.#openUntil - Date.now()));
   }
 
   #forget(message: JsMsg): void {
@@ -233,19 +256,25 @@ export class MessageFeed implements AsyncIterableIterator<JsMsg> {
     try {
       const consumer = await this.#ready!;
       if (this.#stopping) return;
-      batch = await consumer.fetch({ max_messages: count, expires: FETCH_EXPIRES });
+      this.#openUntil = Date.now() + FETCH_EXPIRES + EXPIRY_MARGIN;
+      batch = this.#batch = await consumer.fetch({ max_messages: count, expires: FETCH_EXPIRES });
+      // stop() came while the request was being sent.
+      if (this.#stopping) batch.stop();
       for await (const message of batch) {
         this.#arrive(message);
       }
+      // Ended by the server (every message came, or it expired), not cut short by stop().
+      if (!this.#stopping) this.#openUntil = 0;
     } catch (error) {
       // #start() has already recorded its own failure.
       if (batch !== undefined && !this.#stopping) this.#fail(error);
     } finally {
       this.#fetching--;
+      this.#batch = null;
     }
-    if (this.#fetching === 0 && this.#stopping) {
-      for (const message of this.#toRelease.splice(0)) message.nak();
-      this.#onQuiet?.();
+    if (this.#stopping) {
+      if (this.#toRelease.length > 0) this.#releaseWhenClosed();
+      else this.#onQuiet?.();
     }
     this.#pump();
   }
@@ -287,7 +316,7 @@ export class MessageFeed implements AsyncIterableIterator<JsMsg> {
       clearInterval(this.#workingTimer);
       // A start under way (or failed) must come to rest before its connection is closed.
       await this.#ready?.catch(() => undefined);
-      if (this.#fetching > 0) await new Promise<void>((resolve) => (this.#onQuiet = resolve));
+      if (this.#fetching > 0 || this.#toRelease.length > 0) await new Promise<void>((resolve) => (this.#onQuiet = resolve));
       const nc = this.#connection;
       if (nc === null || nc.isClosed()) return;
       await nc.flush().catch(() => undefined);
