@@ -21,4 +21,4 @@
  */
 export { messages, type ConsumerName, type MessageSourceOptions } from "./messages.js";
 export { ConsumerError, NatsConnectionError } from "./errors.js";
-export { publish, messageIdFor, type MessageOrigin, type PublishOptions } from "./publish.js";
+export { publish, messageIdFor, type MessageOrigin, type PublishOptions, type SourceMessage } from "./publish.js";

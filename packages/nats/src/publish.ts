@@ -11,7 +11,26 @@ import { OptionsError, pathBelowSource, resolveStageOptions, type Context, type 
  * const origin: MessageOrigin = { info: { stream: "orders", streamSequence: 17 } };
  * ```
  */
-export type MessageOrigin = string | { readonly info: { readonly stream: string; readonly streamSequence: number } };
+export type MessageOrigin = string | SourceMessage;
+
+/**
+ * The part of a JetStream message {@link publish} reads to name what derives from it: where
+ * the message is stored. A `JsMsg` has it.
+ *
+ * @example
+ * ```ts
+ * const message: SourceMessage = { info: { stream: "orders", streamSequence: 17 } };
+ * ```
+ */
+export interface SourceMessage {
+  /** Where the message is stored. */
+  readonly info: {
+    /** The stream's name. */
+    readonly stream: string;
+    /** The message's sequence in the stream. */
+    readonly streamSequence: number;
+  };
+}
 
 /**
  * Options of {@link publish}.
