@@ -63,6 +63,8 @@ export class MessageFeed implements AsyncIterableIterator<JsMsg> {
   #batch: ConsumerMessages | null = null;
   /** Until when (ms, `Date.now()`) a pull request of this run may be open on the server. */
   #openUntil = 0;
+  /** Acknowledgements waiting for the end of this turn of the event loop (see `#ack`). */
+  readonly #acks: JsMsg[] = [];
   /** Messages to give back once no pull request of this run is open (see `#release`). */
   readonly #toRelease: JsMsg[] = [];
   #releaseTimer: ReturnType<typeof setTimeout> | undefined = undefined;
@@ -145,7 +147,7 @@ export class MessageFeed implements AsyncIterableIterator<JsMsg> {
     this.#forget(message);
     switch (outcome.status) {
       case "done":
-        message.ack();
+        this.#ack(message);
         break;
       case "failed":
         this.#failed(message, outcome.error);
@@ -158,6 +160,21 @@ export class MessageFeed implements AsyncIterableIterator<JsMsg> {
     this.#pump();
     return undefined;
   }
+
+  /**
+   * Acknowledges `message` with the others settled in the same turn of the event loop: the
+   * client writes what is sent within one microtask burst in one socket write, and the
+   * pipeline's settlements come spread over several bursts, so one write per ack would
+   * otherwise cost more than the rest of a message's way through the run.
+   */
+  #ack(message: JsMsg): void {
+    this.#acks.push(message);
+    if (this.#acks.length === 1) setImmediate(this.#sendAcks);
+  }
+
+  readonly #sendAcks = (): void => {
+    for (const message of this.#acks.splice(0)) message.ack();
+  };
 
   /** `term()` once the consumer's `max_deliver` is used up (the server would not send it again), else `nak(delay)`. */
   #failed(message: JsMsg, error: unknown): void {
@@ -318,6 +335,7 @@ export class MessageFeed implements AsyncIterableIterator<JsMsg> {
       await this.#ready?.catch(() => undefined);
       if (this.#fetching > 0 || this.#toRelease.length > 0) await new Promise<void>((resolve) => (this.#onQuiet = resolve));
       const nc = this.#connection;
+      this.#sendAcks();
       if (nc === null || nc.isClosed()) return;
       await nc.flush().catch(() => undefined);
       await nc.close();
