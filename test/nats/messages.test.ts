@@ -3,7 +3,7 @@
  * the server receives is recorded per stream sequence (support.ts `acknowledgements`), so a
  * message acknowledged twice, or never, shows.
  */
-import { messages } from "@sluice/nats";
+import { ConsumerError, messages } from "@sluice/nats";
 import { describe, expect, it } from "vitest";
 import { acknowledgements, client, connection, count, durable, fill, freshStream, until } from "./support.js";
 
@@ -183,6 +183,20 @@ describe("flow", () => {
     await expect(run).rejects.toBe(reason);
     expect(held).toBeGreaterThanOrEqual(4);
     expect(held).toBeLessThan(60);
+  });
+
+  it("a consumer deleted during the run fails it with a ConsumerError", async () => {
+    const stream = await freshStream("deleted");
+    const consumer = await durable(stream, "c");
+    await fill(stream, 1);
+    let seen = 0;
+    const run = messages(consumer, { connection: connection() })
+      .map(() => void seen++)
+      .run();
+    await until(() => seen === 1, "the first message");
+    const { jsm } = await client();
+    await jsm.consumers.delete(stream, "c");
+    await expect(run).rejects.toThrow(new ConsumerError(stream, "c", `the consumer c of stream ${stream} does not exist (create it first: a durable pull consumer)`));
   });
 
   it("the elements are the messages in stream order with one worker, and a subject token makes a key", async () => {

@@ -75,6 +75,8 @@ export class MessageFeed implements AsyncIterableIterator<JsMsg> {
   #waitingFailed: ((error: unknown) => void) | null = null;
   /** The run must fail with this; given to the next `next()`. */
   #failure: unknown = null;
+  /** The run is failing (`#fail`): nothing more is fetched. */
+  #broken = false;
   #tick = 0;
   #workingTimer: ReturnType<typeof setInterval> | undefined = undefined;
   #stopping = false;
@@ -261,7 +263,7 @@ export class MessageFeed implements AsyncIterableIterator<JsMsg> {
    * two requests' messages would reach the pipeline out of stream order.
    */
   #pump(): void {
-    if (this.#stopping || this.#ready === null || this.#fetching > 0) return;
+    if (this.#stopping || this.#ready === null || this.#fetching > 0 || this.#broken) return;
     const room = this.#settings.prefetch - this.#buffer.length;
     if (room <= 0) return;
     this.#fetching++;
@@ -269,22 +271,28 @@ export class MessageFeed implements AsyncIterableIterator<JsMsg> {
   }
 
   async #fetch(count: number): Promise<void> {
-    let batch: ConsumerMessages | undefined;
+    let consumer: Consumer;
     try {
-      const consumer = await this.#ready!;
+      consumer = await this.#ready!;
+    } catch {
+      // #start() has recorded its failure: the run fails, nothing more to fetch.
+      this.#fetching--;
+      return;
+    }
+    let failed = false;
+    try {
       if (this.#stopping) return;
       this.#openUntil = Date.now() + FETCH_EXPIRES + EXPIRY_MARGIN;
-      batch = this.#batch = await consumer.fetch({ max_messages: count, expires: FETCH_EXPIRES });
+      this.#batch = await consumer.fetch({ max_messages: count, expires: FETCH_EXPIRES });
       // stop() came while the request was being sent.
-      if (this.#stopping) batch.stop();
-      for await (const message of batch) {
+      if (this.#stopping) this.#batch.stop();
+      for await (const message of this.#batch) {
         this.#arrive(message);
       }
       // Ended by the server (every message came, or it expired), not cut short by stop().
       if (!this.#stopping) this.#openUntil = 0;
-    } catch (error) {
-      // #start() has already recorded its own failure.
-      if (batch !== undefined && !this.#stopping) this.#fail(error);
+    } catch {
+      failed = true;
     } finally {
       this.#fetching--;
       this.#batch = null;
@@ -292,6 +300,25 @@ export class MessageFeed implements AsyncIterableIterator<JsMsg> {
     if (this.#stopping) {
       if (this.#toRelease.length > 0) this.#releaseWhenClosed();
       else this.#onQuiet?.();
+    } else if (failed) {
+      void this.#recover(consumer);
+    } else {
+      this.#pump();
+    }
+  }
+
+  /**
+   * After a failed pull request: the client gives one up when two of the server's heartbeats
+   * are missed (a reconnect, a long stall), which is no reason to end the run. The run fails
+   * only when the consumer cannot be read any more (deleted, or the connection closed for
+   * good); else fetching goes on.
+   */
+  async #recover(consumer: Consumer): Promise<void> {
+    try {
+      await consumer.info();
+    } catch (error) {
+      this.#fail(consumerError(this.#settings, error));
+      return;
     }
     this.#pump();
   }
@@ -316,6 +343,7 @@ export class MessageFeed implements AsyncIterableIterator<JsMsg> {
 
   /** The run must fail with `error`: the waiting `next()` rejects, or the next one. Returns `error`. */
   #fail(error: unknown): unknown {
+    this.#broken = true;
     const reject = this.#waitingFailed;
     if (reject !== null) {
       this.#waiting = null;
