@@ -12,7 +12,8 @@ export default defineConfig({
       tsconfig: "./tsconfig.json",
     },
     testTimeout: 20_000,
-    // The Redis of the @sluice/bullmq tests: REDIS_URL's, or one started for the run.
-    globalSetup: ["test/helpers/redis-setup.ts"],
+    // The Redis of the @sluice/bullmq tests and the NATS of the @sluice/nats tests: REDIS_URL's
+    // and NATS_URL's, or ones started for the run.
+    globalSetup: ["test/helpers/redis-setup.ts", "test/helpers/nats-setup.ts"],
   },
 });

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "..");
-const packages = ["packages/core", "packages/dsl", "packages/bullmq", "packages/piscina", "packages/otel"];
+const packages = ["packages/core", "packages/dsl", "packages/bullmq", "packages/nats", "packages/piscina", "packages/otel"];
 const out = mkdtempSync(join(tmpdir(), "sluice-packs-"));
 const bin = (name) => join(root, "node_modules", ".bin", name);
 const run = (file, args, cwd = root) => execFileSync(file, args, { cwd, stdio: "inherit" });

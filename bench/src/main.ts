@@ -10,6 +10,8 @@
  *
  * Scenario G (a BullMQ queue) needs a Redis: REDIS_URL, else a throwaway redis-server on a free
  * port. Without either, `--smoke` (CI) fails, and other modes report that G was not run.
+ * Scenario N (a NATS JetStream stream) likewise needs a nats-server: NATS_URL, else a
+ * throwaway one (scripts/nats-server.mjs).
  *
  * `--systems sluice --solo` runs only the named systems (for `node --cpu-prof`); `--ix` adds
  * IxJS to scenario A (about 30 s a run); `--gc-between-runs` forces a full GC before every
@@ -37,6 +39,8 @@ import { scenarioE } from "./scenario-e-small-runs.js";
 import { scenarioF } from "./scenario-f-batch.js";
 import { scenarioG } from "./scenario-g-bullmq.js";
 import { startRedis, waitForRedis, type LocalRedis } from "../../scripts/redis-server.mjs";
+import { scenarioN } from "./scenario-n-nats.js";
+import { startNats, waitForNats, type LocalNats } from "../../scripts/nats-server.mjs";
 import { scenarioH } from "./scenario-h-cpu.js";
 import { scenarioK, scenarioK2 } from "./scenario-k-keys.js";
 import { scenarioI } from "./scenario-i-adaptive.js";
@@ -114,7 +118,7 @@ function parseArgs(argv: readonly string[]): Args {
       case "--help":
       case "-h":
         process.stdout.write(
-          "pnpm bench [--smoke | --quick | --full] [--sweep | --busy] [--only A,B,C,D,E,F,G,H,I,K,K2] [--systems sluice,...] [--solo] [--ix] [--gc-between-runs] [--out report.md]\n",
+          "pnpm bench [--smoke | --quick | --full] [--sweep | --busy] [--only A,B,C,D,E,F,G,H,I,K,K2,N] [--systems sluice,...] [--solo] [--ix] [--gc-between-runs] [--out report.md]\n",
         );
         process.exit(0);
       default:
@@ -140,6 +144,22 @@ async function redisForBench(mode: Mode, log: (line: string) => void): Promise<L
   } catch (error) {
     if (mode.name === "smoke") throw error;
     log(`scenario G not run: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
+}
+
+/** The NATS server of scenario N: NATS_URL's (as .ci/run sets it), else a throwaway nats-server; as {@link redisForBench}. */
+async function natsForBench(mode: Mode, log: (line: string) => void): Promise<LocalNats | undefined> {
+  const given = process.env["NATS_URL"];
+  if (given !== undefined && given !== "") {
+    await waitForNats(given);
+    return { url: given, stop: async () => {} };
+  }
+  try {
+    return await startNats();
+  } catch (error) {
+    if (mode.name === "smoke") throw error;
+    log(`scenario N not run: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
   }
 }
@@ -222,6 +242,23 @@ async function main(): Promise<void> {
         } finally {
           await g.dispose();
           await redis.stop();
+        }
+      }
+    }
+    if (wants("N")) {
+      log("scenario N...");
+      const nats = await natsForBench(args.mode, log);
+      if (nats === undefined) {
+        emit("### N. a NATS JetStream stream\n\nNot run: no NATS server (set NATS_URL, or install nats-server). `--smoke` fails instead.");
+      } else {
+        const scenario = scenarioN(args.mode, nats.url);
+        try {
+          const result = await runTimed(scenario.scenario, args.mode, filter);
+          emit(formatTimed(result));
+          if (!args.solo) outcomes.push(...evaluateTargets(result).map((o) => ({ ...o, scenario: "N" })));
+        } finally {
+          await scenario.dispose();
+          await nats.stop();
         }
       }
     }
