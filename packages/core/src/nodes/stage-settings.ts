@@ -188,6 +188,7 @@ export const maxTimerDelay = 2_147_483_647;
  *   rateLimit: undefined,
  *   onError: "fail",
  *   retry: undefined,
+ *   fallback: undefined,
  * };
  * const node = createStageNode("map", createSourceNode([1, 2]), (x: number) => x * 2, settings);
  * ```
@@ -225,6 +226,11 @@ export interface StageSettings {
   readonly onError: ErrorPolicy;
   /** How failed calls are retried, or `undefined` for never. */
   readonly retry: RetrySettings | undefined;
+  /**
+   * The value emitted in place of an element whose call failed, after its retries; `onError`
+   * is then not consulted. `undefined` for none (a `map` stage's option).
+   */
+  readonly fallback: ((failure: ElementError) => unknown) | undefined;
 }
 
 /**

@@ -8,6 +8,7 @@ import type { Producer, Receiver } from "./flow.js";
 import { OrderedStage } from "./ordered-stage.js";
 import type { Progress } from "./progress.js";
 import type { Run } from "./run.js";
+import { SliceStage } from "./slice-stage.js";
 import { SourceStage } from "./source-stage.js";
 import { WorkerStage } from "./worker-stage.js";
 
@@ -82,6 +83,8 @@ const CAPACITY: NodeVisitor<number> = {
   each: (node) => node.settings.maxsize,
   // One batch waiting for the consumer, the "one batch downstream" of docs/behaviour.md §4.
   batch: () => 1,
+  // A slice holds nothing: what waits for the consumer is what its input's stage lets wait.
+  slice: (node) => consumerCapacity(node.input),
   source: () => defaultMaxsize(stageDefaults.workers),
   concat: () => defaultMaxsize(stageDefaults.workers),
 };
@@ -136,6 +139,12 @@ const BUILD: NodeVisitor<Producer, [builder: Builder, out: Receiver, markers: bo
     stage.out = out;
     builder.run.addPart(stage, false);
     stage.upstream = builder.build(node.input, stage, false);
+    return stage;
+  },
+  slice: (node, builder, out, markers) => {
+    const stage = new SliceStage(builder.run, node, markers);
+    stage.out = out;
+    stage.upstream = builder.build(node.input, stage, markers);
     return stage;
   },
   concat: (node, builder, out, markers) => {

@@ -91,7 +91,10 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     this.#limiter =
       rateLimit === undefined ? null : rateLimit instanceof RateLimiter ? rateLimit : new RateLimiter(rateLimit.limit, rateLimit.interval);
     const retry = settings.retry;
-    this.#outcomes = retry === undefined && settings.onError === "fail" ? null : new ElementOutcomes(this, settings.onError, retry);
+    this.#outcomes =
+      retry === undefined && settings.onError === "fail" && settings.fallback === undefined
+        ? null
+        : new ElementOutcomes(this, settings.onError, retry, settings.fallback);
     this.#clocked = retry !== undefined && retry.maxRetryTime !== Infinity;
   }
 
@@ -514,6 +517,14 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     if (!inline) this.#pump();
   }
 
+  /** Emits a `fallback` value in place of an element given up on: it is done, and settles so once delivered. */
+  emitFallback(item: Item, value: unknown, inline: boolean): void {
+    this.recovered++;
+    item.value = value;
+    this.#deliver(item);
+    if (!inline) this.#pump();
+  }
+
   /**
    * Fails the run because of `item` (a failure of `f`, or of a handler or decision about it),
    * freeing its slot. A settling source learns that the element failed, unless the run was
@@ -572,6 +583,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
   cancelled = 0;
   retried = 0;
   timedOut = 0;
+  recovered = 0;
 
   get statsKind(): StageKind {
     return this.#kind;
@@ -648,6 +660,7 @@ const anchorStage = new WorkerStage(
     rateLimit: undefined,
     onError: "fail",
     retry: undefined,
+    fallback: undefined,
   }),
   false,
 );
