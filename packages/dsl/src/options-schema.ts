@@ -6,6 +6,7 @@
 import {
   ERROR_POLICIES,
   JITTER_MODES,
+  type ElementError,
   RateLimiter,
   TIMEOUT_POLICIES,
   maxRetryFactor,
@@ -73,6 +74,7 @@ export const stageOptionsSchema = z.strictObject({
     ),
   ),
   onError: z.optional(z.custom<ErrorPolicy>((value) => isFunction(value) || ERROR_POLICIES.includes(value as never))),
+  fallback: z.optional(z.custom<(failure: ElementError) => unknown>(isFunction)),
   // A count, or an object whose fields retryOptionsSchema checks next (for a precise message).
   retry: z.optional(
     z.custom<number | z.infer<typeof retryOptionsSchema>>((value) =>

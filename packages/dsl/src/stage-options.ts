@@ -2,6 +2,7 @@ import {
   ERROR_POLICIES,
   JITTER_MODES,
   OptionsError,
+  type ElementError,
   RateLimiter,
   TIMEOUT_POLICIES,
   defaultMaxsize,
@@ -131,6 +132,29 @@ export interface StageOptions<C extends HookContext = {}> {
 }
 
 /**
+ * The `fallback` option of `map` and `tap`: the value emitted in place of an element whose
+ * call failed once its retries are used up (RxJS `catchError`, Effect `orElse`), instead of
+ * dropping it or failing the run. It receives the {@link ElementError} (its `value` is the
+ * element, typed `T`) and may be async; the stage's output type becomes `U | R`. The element
+ * is counted `done` and `recovered` in the stats, and an element of an acknowledged source
+ * settles `done` once its replacement is delivered. A throw or rejection from `fallback`
+ * fails the run, as one from an `onError` handler does. With a `fallback`, `onError` is never
+ * consulted, so giving both is an `OptionsError`.
+ *
+ * @example
+ * ```ts
+ * const prices = await pipe(skus).map(fetchPrice, {
+ *   retry: 2,
+ *   fallback: (failure) => ({ sku: failure.value, price: null }),
+ * }); // (Price | { sku: string; price: null })[]
+ * ```
+ */
+export interface FallbackOptions<T, R> {
+  /** Called with an element's last failure; what it returns (or resolves to) is emitted instead. */
+  readonly fallback?: (failure: ElementError<T>) => R | PromiseLike<R>;
+}
+
+/**
  * How a stage retries a failed call of `f`: `retries` more attempts, waiting
  * `min(maxDelay, minDelay * factor ** (attempt - 1))` ms after failed attempt `attempt`,
  * times a random factor in [0, 1) unless `jitter` is `"none"`. Timeouts count as failures;
@@ -232,7 +256,7 @@ export type StageGuard<T, S extends T, C extends HookContext> = (value: T, ctx: 
  * const method: StageMethod = "flatMap"; // as in "flatMap(): options.workers must be ..."
  * ```
  */
-export type StageMethod = StageKind;
+export type StageMethod = StageKind | "tap";
 
 const NO_OPTIONS: ParsedStageOptions = Object.freeze({});
 
@@ -263,7 +287,11 @@ const ALLOWED: Readonly<Record<keyof ParsedStageOptions, string>> = {
   rateLimit: "{ limit: an integer >= 1, interval: milliseconds > 0 } or a RateLimiter",
   onError: `one of ${quoted(ERROR_POLICIES)}, or a function`,
   retry: `an integer >= 0 (the number of retries) or { ${Object.keys(RETRY_ALLOWED).join(", ")} }`,
+  fallback: "a function",
 };
+
+/** The methods that take a `fallback`: those that emit one value per element (docs/behaviour.md §12). */
+const FALLBACK_METHODS: ReadonlySet<string> = new Set(["map", "tap"]);
 
 /**
  * Validates `f` and `options` for `method` and completes them into the engine's settings.
@@ -277,6 +305,7 @@ export function resolveStage(method: StageMethod | "parse", f: unknown, options:
   const known = memo.find(given, stageNumber);
   if (known !== undefined) return known;
   const parsed = given === undefined ? NO_OPTIONS : parseStageOptions(method, given, ALLOWED);
+  if (parsed.fallback !== undefined) checkFallback(method, parsed, FALLBACK_METHODS.has(method));
   const resolved = settings(parsed.name ?? `${method}#${stageNumber}`, parsed);
   memo.remember(given, stageNumber, resolved);
   return resolved;
@@ -285,11 +314,26 @@ export function resolveStage(method: StageMethod | "parse", f: unknown, options:
 /** The options each method resolved last, so that building the same pipeline again does not validate them again. */
 const MEMOS: Readonly<Record<StageMethod | "parse", SettingsMemo>> = {
   map: new SettingsMemo(),
+  tap: new SettingsMemo(),
   filter: new SettingsMemo(),
   flatMap: new SettingsMemo(),
   each: new SettingsMemo(),
   parse: new SettingsMemo(),
 };
+
+/**
+ * A `fallback` replaces an element with one value, so only `map` and `tap` take one; and it
+ * takes the place of `onError`, so the two together are a mistake.
+ */
+function checkFallback(method: string, options: ParsedStageOptions, takesFallback: boolean): void {
+  if (!takesFallback) {
+    const allowed = Object.keys(ALLOWED).filter((key) => key !== "fallback");
+    throw OptionsError.notAnOption(method, ["options", "fallback"], allowed, options.fallback, "only map() and tap() take a fallback (use onError here)");
+  }
+  if (options.onError !== undefined) {
+    throw OptionsError.invalid(method, ["options", "onError"], "absent when options.fallback is given (the fallback replaces it)", options.onError);
+  }
+}
 
 /**
  * Validates a stage's options as `map`, `filter`, `flatMap` and `each` do, under the name of
@@ -329,6 +373,7 @@ export function resolveStageOptions(method: string, options: unknown, keys: Stag
     for (const key of own) delete stage[key];
   }
   const parsed = parseStageOptions(method, stage, allowed);
+  if (parsed.fallback !== undefined) checkFallback(method, parsed, true);
   return settings(parsed.name ?? method, parsed);
 }
 
@@ -345,7 +390,7 @@ export interface StageOptionKeys {
   /** The caller's own options: checked by the caller, skipped here, listed in the "options are" of an unknown key. */
   readonly own?: readonly string[];
   /** Stage options the caller does not take: given, they are not an option. */
-  readonly without?: readonly (keyof StageOptions)[];
+  readonly without?: readonly (keyof StageOptions | "fallback")[];
 }
 
 /** Parses a stage's options object, then the object form of its `retry`, for `method`'s errors. */
@@ -376,6 +421,7 @@ class ResolvedSettings implements StageSettings {
   readonly rateLimit: RateLimitWindow | RateLimiter | undefined;
   readonly onError: ErrorPolicy;
   readonly retry: RetrySettings | undefined;
+  readonly fallback: ((failure: ElementError) => unknown) | undefined;
 
   constructor(
     readonly name: string,
@@ -390,6 +436,7 @@ class ResolvedSettings implements StageSettings {
     this.rateLimit = options.rateLimit;
     this.onError = options.onError ?? stageDefaults.onError;
     this.retry = options.retry === undefined ? undefined : new ResolvedRetry(typeof options.retry === "number" ? { retries: options.retry } : (options.retry as RetryOptions));
+    this.fallback = options.fallback;
   }
 }
 
