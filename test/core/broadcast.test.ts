@@ -40,6 +40,7 @@ function settings(overrides: Partial<StageSettings> = {}): StageSettings {
     rateLimit: undefined,
     onError: "fail",
     retry: undefined,
+    fallback: undefined,
     onStart: undefined,
     onDone: undefined,
     ...overrides,

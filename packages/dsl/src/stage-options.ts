@@ -256,7 +256,7 @@ export type StageGuard<T, S extends T, C extends HookContext> = (value: T, ctx: 
  * const method: StageMethod = "flatMap"; // as in "flatMap(): options.workers must be ..."
  * ```
  */
-export type StageMethod = StageKind | "tap";
+export type StageMethod = StageKind;
 
 const NO_OPTIONS: ParsedStageOptions = Object.freeze({});
 
@@ -275,8 +275,8 @@ const RETRY_ALLOWED: Readonly<Record<keyof RetryOptions, string>> = {
 /** `"a", "b"` for the messages of a list of named policies. */
 const quoted = (names: readonly string[]): string => names.map((name) => `"${name}"`).join(", ");
 
-/** What each option allows, in the words of the error messages. */
-const ALLOWED: Readonly<Record<keyof ParsedStageOptions, string>> = {
+/** What each option of every stage method allows, in the words of the error messages. */
+const ALLOWED: Readonly<Record<Exclude<keyof ParsedStageOptions, "fallback">, string>> = {
   workers: "an integer >= 1",
   maxsize: "an integer >= 0 (0 means unbounded)",
   timeout: DURATION_ALLOWED,
@@ -287,32 +287,32 @@ const ALLOWED: Readonly<Record<keyof ParsedStageOptions, string>> = {
   rateLimit: "{ limit: an integer >= 1, interval: milliseconds > 0 } or a RateLimiter",
   onError: `one of ${quoted(ERROR_POLICIES)}, or a function`,
   retry: `an integer >= 0 (the number of retries) or { ${Object.keys(RETRY_ALLOWED).join(", ")} }`,
-  fallback: "a function",
 };
 
-/** The methods that take a `fallback`: those that emit one value per element (docs/behaviour.md §12). */
-const FALLBACK_METHODS: ReadonlySet<string> = new Set(["map", "tap"]);
+/** The options of the methods that take a `fallback` (`map` and `tap`: they emit one value per element). */
+const FALLBACK_ALLOWED: Readonly<Record<keyof ParsedStageOptions, string>> = { ...ALLOWED, fallback: "a function" };
 
 /**
  * Validates `f` and `options` for `method` and completes them into the engine's settings.
  * Throws an {@link OptionsError} naming the method, the option, what was received and
  * what is allowed.
  */
-export function resolveStage(method: StageMethod | "parse", f: unknown, options: unknown, stageNumber: number): StageSettings {
+export function resolveStage(method: StageMethod | "parse" | "tap", f: unknown, options: unknown, stageNumber: number): StageSettings {
   if (typeof f !== "function") throw OptionsError.invalid(method, ["f"], "a function", f);
   const given = options === undefined ? undefined : checkObject(method, options);
   const memo = MEMOS[method];
   const known = memo.find(given, stageNumber);
   if (known !== undefined) return known;
-  const parsed = given === undefined ? NO_OPTIONS : parseStageOptions(method, given, ALLOWED);
-  if (parsed.fallback !== undefined) checkFallback(method, parsed, FALLBACK_METHODS.has(method));
+  const takesFallback = method === "map" || method === "tap";
+  if (given !== undefined && !takesFallback) refuseFallback(method, given);
+  const parsed = given === undefined ? NO_OPTIONS : parseStageOptions(method, given, takesFallback ? FALLBACK_ALLOWED : ALLOWED);
   const resolved = settings(parsed.name ?? `${method}#${stageNumber}`, parsed);
   memo.remember(given, stageNumber, resolved);
   return resolved;
 }
 
 /** The options each method resolved last, so that building the same pipeline again does not validate them again. */
-const MEMOS: Readonly<Record<StageMethod | "parse", SettingsMemo>> = {
+const MEMOS: Readonly<Record<StageMethod | "parse" | "tap", SettingsMemo>> = {
   map: new SettingsMemo(),
   tap: new SettingsMemo(),
   filter: new SettingsMemo(),
@@ -321,17 +321,11 @@ const MEMOS: Readonly<Record<StageMethod | "parse", SettingsMemo>> = {
   parse: new SettingsMemo(),
 };
 
-/**
- * A `fallback` replaces an element with one value, so only `map` and `tap` take one; and it
- * takes the place of `onError`, so the two together are a mistake.
- */
-function checkFallback(method: string, options: ParsedStageOptions, takesFallback: boolean): void {
-  if (!takesFallback) {
-    const allowed = Object.keys(ALLOWED).filter((key) => key !== "fallback");
-    throw OptionsError.notAnOption(method, ["options", "fallback"], allowed, options.fallback, "only map() and tap() take a fallback (use onError here)");
-  }
-  if (options.onError !== undefined) {
-    throw OptionsError.invalid(method, ["options", "onError"], "absent when options.fallback is given (the fallback replaces it)", options.onError);
+/** Only `map` and `tap` replace an element with one value: elsewhere `fallback` is not an option. */
+function refuseFallback(method: string, given: object): void {
+  if (Object.prototype.hasOwnProperty.call(given, "fallback")) {
+    const fallback = (given as { fallback?: unknown }).fallback;
+    throw OptionsError.notAnOption(method, ["options", "fallback"], Object.keys(ALLOWED), fallback, "only map() and tap() take a fallback (use onError here)");
   }
 }
 
@@ -362,7 +356,7 @@ export function resolveStageOptions(method: string, options: unknown, keys: Stag
   const own = keys.own ?? [];
   const without = keys.without ?? [];
   const allowed: Record<string, string> = {};
-  for (const key of Object.keys(ALLOWED) as (keyof ParsedStageOptions)[]) if (!without.includes(key)) allowed[key] = ALLOWED[key];
+  for (const key of Object.keys(FALLBACK_ALLOWED) as (keyof ParsedStageOptions)[]) if (!without.includes(key)) allowed[key] = FALLBACK_ALLOWED[key];
   for (const key of own) allowed[key] = ""; // listed in messages only: the caller checks them
   for (const key of without) {
     if (Object.prototype.hasOwnProperty.call(given, key)) throw OptionsError.notAnOption(method, ["options", key], Object.keys(allowed), given[key]);
@@ -373,7 +367,6 @@ export function resolveStageOptions(method: string, options: unknown, keys: Stag
     for (const key of own) delete stage[key];
   }
   const parsed = parseStageOptions(method, stage, allowed);
-  if (parsed.fallback !== undefined) checkFallback(method, parsed, true);
   return settings(parsed.name ?? method, parsed);
 }
 
@@ -397,6 +390,11 @@ export interface StageOptionKeys {
 function parseStageOptions(method: string, options: object, allowed: Readonly<Record<string, string>>): ParsedStageOptions {
   const parsed = parseOptions(stageOptionsSchema, options);
   if (!parsed.success) throw optionsError(method, options as Record<string, unknown>, parsed.issue, allowed);
+  const { fallback, onError } = parsed.data;
+  // A fallback takes the place of onError: given both, one of them would be ignored.
+  if (fallback !== undefined && onError !== undefined) {
+    throw OptionsError.invalid(method, ["options", "onError"], "absent when options.fallback is given (the fallback replaces it)", onError);
+  }
   const retry = parsed.data.retry;
   if (typeof retry === "object") {
     const fields = retry as Record<string, unknown>;
