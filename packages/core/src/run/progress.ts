@@ -83,7 +83,7 @@ export class Progress {
   /** A snapshot of the run now; `final` once every part has stopped. */
   snapshot(final: boolean): RunStats {
     const run = this.#run;
-    // A teardown after a take() had what it needed is a normal end (docs/design.md §21).
+    // A teardown after a take() had what it needed is a normal end (docs/design.md §20).
     const state: RunState = run.closing && (run.failed || !run.stoppedEarly) ? (this.#aborted() ? "aborted" : "failed") : final ? "done" : "running";
     const stages = this.#stages.map(snapshotOf);
     return Object.freeze({

@@ -31,7 +31,7 @@ export class Run implements SignalSource {
   onSettle: () => void = noop;
   /**
    * Whether a `take()`-like stage had what it needed: the teardown that follows the consumer's
-   * end is then a normal end, not a failure (docs/design.md §21).
+   * end is then a normal end, not a failure (docs/design.md §20).
    */
   stoppedEarly = false;
   /** Whether a source of this run settles its elements (docs/design.md §17). */
@@ -185,7 +185,7 @@ export class Run implements SignalSource {
   /** The consumer received the end of the data. */
   consumerEnded(): void {
     this.#consumerEnded = true;
-    // The end came from a take(): stop what is upstream of it, as a normal end (docs/design.md §21).
+    // The end came from a take(): stop what is upstream of it, as a normal end (docs/design.md §20).
     if (this.stoppedEarly && !this.closing) this.#teardown(new DOMException("The pipeline stopped early: take() or a terminal like find() had what it needed", "AbortError"));
     this.#checkSettled();
   }

@@ -14,7 +14,7 @@ type Predicate = (value: unknown, counter: number) => unknown;
  * `take(n)`, `takeWhile(pred)` and `drop(n)`: passes on a part of its input in arrival order.
  * Once `take` or `takeWhile` is satisfied it ends its downstream and never resumes its
  * upstream, so nothing more is pulled; the run then tears down what is upstream as soon as
- * the consumer has received the end, and settles as a normal end (docs/design.md §21).
+ * the consumer has received the end, and settles as a normal end (docs/design.md §20).
  * Markers pass through for an `ordered()` downstream, which is told by the end that the
  * positions it still misses will never come.
  */
