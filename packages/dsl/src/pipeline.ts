@@ -464,9 +464,20 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
 
   /**
    * Runs the pipeline and folds its elements, in arrival order, with `f(accumulator, element)`
-   * (which may be async); resolves with the last accumulator. Without `initial` the first
-   * element is the initial accumulator, and an empty pipeline rejects with a `TypeError`, as
-   * `Array.prototype.reduce` throws.
+   * (which may be async), the first element being the initial accumulator; resolves with the
+   * last accumulator. An empty pipeline rejects with a `TypeError`, as `Array.prototype.reduce` throws.
+   *
+   * @param f - `(accumulator, x) => T | Promise<T>`
+   * @example
+   * ```ts
+   * const longest = await pipe(words).reduce((a, b) => (b.length > a.length ? b : a));
+   * ```
+   */
+  reduce(f: (accumulator: T, value: T) => T | PromiseLike<T>): Promise<T>;
+  /**
+   * Runs the pipeline and folds its elements, in arrival order, with `f(accumulator, element)`
+   * (which may be async), starting from `initial`; resolves with the last accumulator
+   * (`initial` for an empty pipeline).
    *
    * @param f - `(accumulator, x) => A | Promise<A>`
    * @param initial - the accumulator before the first element
@@ -476,7 +487,6 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
    * const total = await pipe(orders).map(fetchAmount, { workers: 8 }).reduce((sum, amount) => sum + amount, 0);
    * ```
    */
-  reduce(f: (accumulator: T, value: T) => T | PromiseLike<T>): Promise<T>;
   reduce<A>(f: (accumulator: A, value: T) => A | PromiseLike<A>, initial: A, options?: RunOptions): Promise<A>;
   reduce(f: (accumulator: never, value: T) => unknown, ...rest: [initial?: unknown, options?: RunOptions]): Promise<unknown> {
     try {
