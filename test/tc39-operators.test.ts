@@ -171,7 +171,7 @@ describe("takeWhile(pred)", () => {
       }),
     ).rejects.toBe(boom);
     await expect(pipe([1, 2]).takeWhile(() => Promise.resolve(true) as unknown as boolean)).rejects.toThrow(
-      /takeWhile\(\): the predicate must return a boolean synchronously/,
+      /takeWhile\(\): pred must not return a promise/,
     );
   });
 });
@@ -445,7 +445,7 @@ describe("bad input", () => {
 
   it("fallback: only on map and tap, never with onError, and a function", () => {
     const untyped = pipe([1]) as unknown as Record<string, (...args: unknown[]) => unknown>;
-    invalid(() => untyped.filter!(() => true, { fallback: () => 1 }), /^filter\(\): options\.fallback is not an option: only map\(\) and tap\(\)/);
+    invalid(() => untyped.filter!(() => true, { fallback: () => 1 }), /^filter\(\): options\.fallback is not an option: only map\(\) and tap\(\) take one/);
     invalid(() => untyped.each!(() => true, { fallback: () => 1 }), /^each\(\): options\.fallback is not an option/);
     invalid(() => untyped.flatMap!(() => [], { fallback: () => 1 }), /^flatMap\(\): options\.fallback/);
     invalid(() => untyped.map!((x: number) => x, { fallback: () => 1, onError: "skip" }), /^map\(\): options\.onError must be absent when options\.fallback is given/);

@@ -513,7 +513,7 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
       return this.each(step, { name: `reduce#${this.#graph.depth + 1}` })
         .run(options)
         .then(() => {
-          if (fold.empty) throw new TypeError("reduce(): the pipeline emitted no elements and no initial value was given");
+          if (fold.empty) throw new TypeError("reduce(): no elements and no initial value");
           return fold.accumulator;
         });
     } catch (error) {

@@ -325,7 +325,7 @@ const MEMOS: Readonly<Record<StageMethod | "parse" | "tap", SettingsMemo>> = {
 function refuseFallback(method: string, given: object): void {
   if (Object.prototype.hasOwnProperty.call(given, "fallback")) {
     const fallback = (given as { fallback?: unknown }).fallback;
-    throw OptionsError.notAnOption(method, ["options", "fallback"], Object.keys(ALLOWED), fallback, "only map() and tap() take a fallback (use onError here)");
+    throw OptionsError.notAnOption(method, ["options", "fallback"], Object.keys(ALLOWED), fallback, "only map() and tap() take one");
   }
 }
 
@@ -393,7 +393,7 @@ function parseStageOptions(method: string, options: object, allowed: Readonly<Re
   const { fallback, onError } = parsed.data;
   // A fallback takes the place of onError: given both, one of them would be ignored.
   if (fallback !== undefined && onError !== undefined) {
-    throw OptionsError.invalid(method, ["options", "onError"], "absent when options.fallback is given (the fallback replaces it)", onError);
+    throw OptionsError.invalid(method, ["options", "onError"], "absent when options.fallback is given", onError);
   }
   const retry = parsed.data.retry;
   if (typeof retry === "object") {

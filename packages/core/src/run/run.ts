@@ -186,7 +186,7 @@ export class Run implements SignalSource {
   consumerEnded(): void {
     this.#consumerEnded = true;
     // The end came from a take(): stop what is upstream of it, as a normal end (docs/design.md §20).
-    if (this.stoppedEarly && !this.closing) this.#teardown(new DOMException("The pipeline stopped early: take() or a terminal like find() had what it needed", "AbortError"));
+    if (this.stoppedEarly && !this.closing) this.#teardown(new DOMException("The pipeline stopped early", "AbortError"));
     this.#checkSettled();
   }
 

@@ -92,7 +92,7 @@ export class SliceStage implements Receiver, Producer {
     }
     if (isPromiseLike(keep)) {
       // A promise is truthy: taking it as a yes would never stop. Async tests belong in a filter stage.
-      this.#fail(item, new TypeError(`${this.#method}(): the predicate must return a boolean synchronously (received ${describeValue(keep)})`));
+      this.#fail(item, new TypeError(`${this.#method}(): pred must not return a promise (received ${describeValue(keep)})`));
       return false;
     }
     if (keep) return this.out.push(item);
