@@ -143,6 +143,20 @@ describe("take(n)", () => {
     expect(out).toEqual(sorted(out));
   });
 
+  it("on a branch of a shared pipeline, stops taking without holding the other branch back", async () => {
+    const { concat } = await import("@sluice/dsl");
+    const shared = pipe(() => range(100));
+    const out = await concat(shared.take(2), shared);
+    expect(out).toHaveLength(102);
+    const statuses = new Map<number, string>();
+    const settled = pipe(source(() => range(30), { settle: (x, outcome) => void statuses.set(x, outcome.status) }));
+    const both = await concat(settled.take(3), settled.take(20));
+    expect(sorted(both)).toEqual(sorted([0, 1, 2, ...range(20)]));
+    // Each element delivered by a branch is done; each pulled past both takes is released.
+    for (const x of range(20)) expect(statuses.get(x)).toBe("done");
+    for (const [x, status] of statuses) if (x >= 20) expect(status).toBe("released");
+  });
+
   it("stops one input of a concat while the other goes on", async () => {
     const { concat } = await import("@sluice/dsl");
     const out = await concat(pipe(new CountingSource()).take(2), pipe([10, 11, 12]));

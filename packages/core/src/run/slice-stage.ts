@@ -1,6 +1,7 @@
 import { describeValue } from "../describe-value.js";
 import { createSourceNode } from "../nodes/source-node.js";
 import { createSliceNode, type SliceMode, type SliceNode } from "../nodes/slice-node.js";
+import { FanOutBranch } from "./fan-out.js";
 import type { Producer, Receiver } from "./flow.js";
 import { DROP, VALUE, type Item } from "./item.js";
 import { Run } from "./run.js";
@@ -45,8 +46,8 @@ export class SliceStage implements Receiver, Producer {
   }
 
   push(item: Item): boolean {
-    // After the stop an item is left as it is: an element of a settling source is released by the teardown's sweep.
-    if (this.#stopped || this.#run.closing) return false;
+    if (this.#run.closing) return false;
+    if (this.#stopped) return this.#discard(item);
     if (item.mark !== VALUE) return this.out.push(item);
     switch (this.#mode) {
       case "take":
@@ -70,16 +71,11 @@ export class SliceStage implements Receiver, Producer {
   }
 
   #take(item: Item): boolean {
-    if (this.#remaining === 0) {
-      // take(0): the first element is not wanted, nor anything after it.
-      this.#stop();
-      return false;
-    }
+    // take(0): the first element is not wanted, nor anything after it.
+    if (this.#remaining === 0) return this.#stop() && this.#discard(item);
     this.#remaining--;
     const more = this.out.push(item);
-    if (this.#remaining > 0) return more;
-    this.#stop();
-    return false;
+    return this.#remaining > 0 ? more : this.#stop();
   }
 
   #takeWhile(item: Item): boolean {
@@ -98,8 +94,7 @@ export class SliceStage implements Receiver, Producer {
     if (keep) return this.out.push(item);
     // The first element that fails the test is not emitted: it is done here, as a filter's would be.
     if (item.claim !== null) settleDone(item);
-    this.#stop();
-    return false;
+    return this.#stop();
   }
 
   #drop(item: Item): boolean {
@@ -117,11 +112,27 @@ export class SliceStage implements Receiver, Producer {
     this.#run.fail(error);
   }
 
-  /** Satisfied: end downstream, and let the run tear the rest down once the consumer has the end. */
-  #stop(): void {
+  /**
+   * Satisfied: end downstream, and let the run tear the rest down once the consumer has the
+   * end. Returns whether more items are welcome: no, so the source is pulled no more; except
+   * from a broadcast, whose other branches set the pace (holding it would stall them).
+   */
+  #stop(): boolean {
     this.#stopped = true;
     this.#run.stopEarly();
     this.out.end();
+    return this.upstream instanceof FanOutBranch;
+  }
+
+  /**
+   * An item after the stop. Held back from a chain, it stays as it is (an element of a
+   * settling source is released by the teardown's sweep); from a broadcast it is dropped,
+   * and gives its reference back, so the other branches decide how its element settles.
+   */
+  #discard(item: Item): boolean {
+    if (!(this.upstream instanceof FanOutBranch)) return false;
+    if (item.claim !== null) settleDone(item);
+    return true;
   }
 }
 
