@@ -140,7 +140,7 @@ describe("the demo's progress display (demo/src/progress.ts)", () => {
       state: "running",
       source: { pulled: 10 },
       delivered: 0,
-      stages: [{ name: "fetch", kind: "map", taken: 10, waiting: 2, inFlight: 4, limit: 4, done: 6, emitted: 6, dropped: 0, skipped: 0, failed: 0, cancelled: 0, retried: 0, timedOut: 0 }],
+      stages: [{ name: "fetch", kind: "map", taken: 10, waiting: 2, inFlight: 4, limit: 4, done: 6, emitted: 6, dropped: 0, skipped: 0, failed: 0, cancelled: 0, retried: 0, timedOut: 0, recovered: 0 }],
     } as const;
     expect(stageLines(stats, undefined)[0]).toMatchObject({ settled: 6, expected: undefined, eta: undefined, rate: 3 });
     expect(stageLines(stats, 30)[0]).toMatchObject({ settled: 6, expected: 30, eta: 8 });

@@ -43,6 +43,7 @@ function settings(overrides: Partial<StageSettings> = {}): StageSettings {
     onError: "fail",
     retry: undefined,
     key: undefined,
+    fallback: undefined,
     onStart: undefined,
     onDone: undefined,
     isPushback: isPushbackError,

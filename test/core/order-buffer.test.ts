@@ -77,7 +77,7 @@ class Harness {
   }
 
   drain(): boolean {
-    return this.buffer.drain(this.emit);
+    return this.buffer.drain(this.emit, false);
   }
 
   get values(): unknown[] {
@@ -334,7 +334,7 @@ describe("OrderBuffer memory", () => {
 
   it("does not retain elements it has emitted, nor the frames of passed expansions", async () => {
     const buffer = new OrderBuffer();
-    const drainDiscarding = (): boolean => buffer.drain(() => true);
+    const drainDiscarding = (): boolean => buffer.drain(() => true, false);
     const refs = addTracked(buffer, () => {
       const items: Item[] = [];
       for (let i = 0; i < 200; i++) {
@@ -353,7 +353,7 @@ describe("OrderBuffer memory", () => {
 
   it("retains exactly the elements still waiting for their turn (control for the test above)", async () => {
     const buffer = new OrderBuffer();
-    const drainDiscarding = (): boolean => buffer.drain(() => true);
+    const drainDiscarding = (): boolean => buffer.drain(() => true, false);
     // Position 0 is missing, so positions 1..100 must wait.
     const waiting = addTracked(buffer, () => Array.from({ length: 100 }, (_, i) => value(i + 1, [i + 1])));
     expect(drainDiscarding()).toBe(false);

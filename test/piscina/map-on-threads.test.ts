@@ -202,7 +202,7 @@ describe("mapOnThreads: bad arguments", () => {
     [() => mapOnThreads(COMPUTE, null as never), "mapOnThreads(): options must be an object (received null)"],
     [
       () => mapOnThreads(COMPUTE, { thread: 2 } as never),
-      "mapOnThreads(): options.thread is not an option (options are: workers, maxsize, timeout, onTimeout, name, rateLimit, onError, isPushback, cost, retry, key, threads, pool, transfer)",
+      "mapOnThreads(): options.thread is not an option (options are: workers, maxsize, timeout, onTimeout, name, rateLimit, onError, isPushback, cost, retry, key, fallback, threads, pool, transfer)",
     ],
   ])("%# throws an OptionsError naming what is wrong", (call, message) => {
     expect(call).toThrow(OptionsError);

@@ -173,7 +173,8 @@ export class TimeoutError extends Error {
 /**
  * One element that a stage gave up on: a call of `f` that threw, rejected or timed out (with
  * `onTimeout: "error"`), or an element `parse` found invalid, after its retries were used up.
- * A stage's `onError` handler receives it; `"collect"` keeps it for {@link ElementErrors}.
+ * A stage's `onError` handler receives it; `"collect"` keeps it for {@link ElementErrors}; a
+ * `map` stage's `fallback` receives it typed: `T` is the stage's input element type.
  *
  * @example
  * ```ts
@@ -183,13 +184,13 @@ export class TimeoutError extends Error {
  * });
  * ```
  */
-export class ElementError extends Error {
+export class ElementError<T = unknown> extends Error {
   /** Always `"ElementError"`. */
   override readonly name = "ElementError";
   /** What the last attempt threw or rejected with, as the same object. */
   readonly error: unknown;
   /** The stage's input element that failed. */
-  readonly value: unknown;
+  readonly value: T;
   /** The name of the stage that gave up on the element. */
   readonly stage: string;
   /** The element's index path. */
@@ -198,7 +199,7 @@ export class ElementError extends Error {
   readonly attempts: number;
 
   /** Describes the failure of `value` (at `index`) in `stage` after `attempts` calls, whose last failed with `error`. */
-  constructor(error: unknown, value: unknown, stage: string, index: readonly number[], attempts: number) {
+  constructor(error: unknown, value: T, stage: string, index: readonly number[], attempts: number) {
     super(`${stage}: element [${index.join(", ")}] failed${attempts > 1 ? ` after ${attempts} attempts` : ""}: ${messageOf(error)}`, {
       cause: error,
     });

@@ -27,6 +27,7 @@ export {
 export { createConcatNode, isConcatNode, type ConcatNode } from "./nodes/concat-node.js";
 export { inputsOf, type Node } from "./nodes/node.js";
 export { createOrderedNode, isOrderedNode, type OrderedNode } from "./nodes/ordered-node.js";
+export { createSliceNode, isSliceNode, type SliceMode, type SliceNode } from "./nodes/slice-node.js";
 export { createSourceNode, isSourceLike, isSourceNode, type SourceNode } from "./nodes/source-node.js";
 export {
   ERROR_POLICIES,

@@ -59,6 +59,8 @@ export interface StageStats {
   readonly retried: number;
   /** Calls (or waits for a `flatMap` result's next item) that ran past `timeout`, whatever `onTimeout` then did. */
   readonly timedOut: number;
+  /** Elements whose call failed (after retries) and whose `fallback` value was emitted in their place (included in `done` and `emitted`). `0` unless the stage has a `fallback`. */
+  readonly recovered: number;
 }
 
 /**

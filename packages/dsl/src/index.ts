@@ -59,7 +59,7 @@ export { concat } from "./concat.js";
 export type { Context, EngineContext, HookInfo } from "./context.js";
 export type { Operator } from "./operator.js";
 export type { BatchOptions } from "./batch-options.js";
-export { batch, each, filter, flat, flatMap, map, ordered } from "./operators.js";
+export { batch, drop, each, filter, flat, flatMap, map, ordered, scan, take, takeWhile, tap } from "./operators.js";
 export { pipe } from "./pipe.js";
 export { Pipeline, type FlatElement, type FlatMapResult } from "./pipeline.js";
 export {
@@ -73,5 +73,5 @@ export {
   type SourceOptions,
 } from "./source.js";
 export { pathBelowSource } from "./source-path.js";
-export { resolveStageOptions, type AdaptiveWorkers, type HookContext, type NotThenable, type RetryOptions, type StageFn, type StageGuard, type StageMethod, type StageOptionKeys, type StageOptions } from "./stage-options.js";
+export { resolveStageOptions, type AdaptiveWorkers, type FallbackOptions, type HookContext, type NotThenable, type RetryOptions, type StageFn, type StageGuard, type StageMethod, type StageOptionKeys, type StageOptions } from "./stage-options.js";
 export type { SchemaOutput, StandardFailure, StandardResult, StandardSchema, StandardSchemaProps, StandardSuccess, StandardTypes } from "./standard-schema.js";

@@ -1,7 +1,8 @@
 import type { Operator } from "./operator.js";
 import { resolveBatch, type BatchOptions } from "./batch-options.js";
+import { checkCount, checkFunction } from "./operator-args.js";
 import type { FlatMapResult, Pipeline } from "./pipeline.js";
-import { resolveStage, type HookContext, type StageFn, type StageGuard, type StageOptions } from "./stage-options.js";
+import { resolveStage, type FallbackOptions, type HookContext, type StageFn, type StageGuard, type StageOptions } from "./stage-options.js";
 
 // Operators validate eagerly, so a bad option throws where the operator is written.
 
@@ -9,16 +10,16 @@ import { resolveStage, type HookContext, type StageFn, type StageGuard, type Sta
  * The operator form of {@link Pipeline.map}: calls `f` on every element, up to `workers` at once.
  *
  * @param f - `(x, ctx) => U | Promise<U>`
- * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`, `retry`, `onError`, `rateLimit`, `cost`, `isPushback`
+ * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`, `retry`, `onError`, `rateLimit`, `cost`, `isPushback`, `key`, `fallback`
  * @example
  * ```ts
  * const users = await pipe(ids, map(fetchUser, { workers: 16 }), filter((u) => u.active));
  * ```
  */
-export function map<T, U, C extends HookContext = {}>(
+export function map<T, U, C extends HookContext = {}, R = never>(
   f: StageFn<T, U | PromiseLike<U>, C>,
-  options?: StageOptions<C, NoInfer<T>>,
-): Operator<T, Awaited<U>> {
+  options?: StageOptions<C, NoInfer<T>> & FallbackOptions<T, R>,
+): Operator<T, Awaited<U> | R> {
   resolveStage("map", f, options, 0);
   return (pipeline) => pipeline.map(f, options);
 }
@@ -124,4 +125,82 @@ export function batch<T>(size: number, options?: BatchOptions): Operator<T, T[]>
  */
 export function flat<T>(): Operator<T[], T> {
   return (pipeline) => pipeline.flat() as Pipeline<T>;
+}
+
+/**
+ * The operator form of {@link Pipeline.tap}: calls `f` on every element and passes the element on unchanged.
+ *
+ * @param f - `(x, ctx) => unknown`; a promise is awaited before the element moves on
+ * @param options - the stage options of `map`, `fallback` included
+ * @example
+ * ```ts
+ * const users = await pipe(ids, map(fetchUser, { workers: 8 }), tap((user: User) => audit.log(user.id)));
+ * ```
+ */
+export function tap<T, C extends HookContext = {}, R = never>(
+  f: StageFn<T, unknown, C>,
+  options?: StageOptions<C> & FallbackOptions<T, R>,
+): Operator<T, T | R> {
+  resolveStage("tap", f, options, 0);
+  return (pipeline) => pipeline.tap(f, options);
+}
+
+/**
+ * The operator form of {@link Pipeline.scan}: emits each running accumulator.
+ *
+ * @param f - `(accumulator, x) => A | Promise<A>`, called one element at a time
+ * @param initial - the accumulator before the first element
+ * @example
+ * ```ts
+ * const totals = await pipe([1, 2, 3], scan((sum: number, x: number) => sum + x, 0)); // [1, 3, 6]
+ * ```
+ */
+export function scan<T, A>(f: (accumulator: A, value: T) => A | PromiseLike<A>, initial: A): Operator<T, A> {
+  checkFunction("scan", "f", f);
+  return (pipeline) => pipeline.scan(f, initial);
+}
+
+/**
+ * The operator form of {@link Pipeline.take}: the first `n` elements, then the run stops upstream.
+ *
+ * @param n - how many elements: an integer >= 0
+ * @example
+ * ```ts
+ * const firstTen = await pipe(() => naturals(), map(fetchItem, { workers: 4 }), take(10));
+ * ```
+ */
+export function take<T>(n: number): Operator<T, T> {
+  checkCount("take", n);
+  return (pipeline) => pipeline.take(n);
+}
+
+/**
+ * The operator form of {@link Pipeline.takeWhile}: elements until the first that fails `pred`
+ * (called synchronously, with the element and a counter from 0); a type guard narrows.
+ *
+ * @param pred - `(x, counter) => boolean`, or a type guard
+ * @example
+ * ```ts
+ * const header = await pipe(lines, takeWhile((line: string) => line !== ""));
+ * ```
+ */
+export function takeWhile<T, S extends T>(pred: (value: T, counter: number) => value is S): Operator<T, S>;
+export function takeWhile<T>(pred: (value: T, counter: number) => unknown): Operator<T, T>;
+export function takeWhile<T>(pred: (value: T, counter: number) => unknown): Operator<T, T> {
+  checkFunction("takeWhile", "pred", pred);
+  return (pipeline) => pipeline.takeWhile(pred);
+}
+
+/**
+ * The operator form of {@link Pipeline.drop}: leaves out the first `n` elements.
+ *
+ * @param n - how many elements: an integer >= 0
+ * @example
+ * ```ts
+ * const rows = await pipe(csvLines, drop(1)); // without the header line
+ * ```
+ */
+export function drop<T>(n: number): Operator<T, T> {
+  checkCount("drop", n);
+  return (pipeline) => pipeline.drop(n);
 }

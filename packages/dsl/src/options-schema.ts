@@ -7,6 +7,7 @@ import {
   ConcurrencyLimiter,
   ERROR_POLICIES,
   JITTER_MODES,
+  type ElementError,
   RateLimiter,
   TIMEOUT_POLICIES,
   maxRetryFactor,
@@ -94,6 +95,7 @@ export const stageOptionsSchema = z.strictObject({
   onError: z.optional(z.custom<ErrorPolicy>((value) => isFunction(value) || ERROR_POLICIES.includes(value as never))),
   isPushback: z.optional(z.custom<(error: unknown) => unknown>(isFunction)),
   cost: z.optional(z.custom<(element: never) => unknown>(isFunction)),
+  fallback: z.optional(z.custom<(failure: ElementError) => unknown>(isFunction)),
   // A count, or an object whose fields retryOptionsSchema checks next (for a precise message).
   retry: z.optional(
     z.custom<number | z.infer<typeof retryOptionsSchema>>((value) =>

@@ -3,10 +3,13 @@ import {
   collectResult,
   createBatchNode,
   createOrderedNode,
+  createSliceNode,
   createStageNode,
   describeValue,
+  isPromiseLike,
   iterate,
   type RunOptions,
+  type SliceNode,
   type RunResult,
   type StageFunction,
   type StageKind,
@@ -14,7 +17,19 @@ import {
 import { NO_RUN_OPTIONS, checkRunOptions } from "./run-options.js";
 import { resolveBatch, type BatchOptions } from "./batch-options.js";
 import { Graph, registerGraphReader } from "./graph.js";
-import { resolveStage, type HookContext, type StageFn, type StageGuard, type StageMethod, type StageOptions } from "./stage-options.js";
+import { checkCount, checkFunction } from "./operator-args.js";
+import { scanStart, scanStep } from "./scan.js";
+import {
+  resolveStage,
+  resolveStageOptions,
+  type FallbackOptions,
+  type HookContext,
+  type StageFn,
+  type StageGuard,
+  type StageMethod,
+  type StageOptions,
+} from "./stage-options.js";
+import { passThrough } from "./tap.js";
 import { validatorOf, type SchemaOutput, type StandardSchema } from "./standard-schema.js";
 import type { Operator } from "./operator.js";
 
@@ -40,6 +55,9 @@ export type FlatMapResult<U> = Iterable<U> | AsyncIterable<U> | PromiseLike<Iter
 export type FlatElement<T> = T extends readonly (infer U)[] ? U : T extends Iterable<infer U> ? (T extends string ? never : U) : never;
 
 const identity = (value: unknown): unknown => value;
+
+/** The negation of a test's answer, awaited when it is a promise (for `every`). */
+const not = (answer: unknown): unknown => (isPromiseLike(answer) ? Promise.resolve(answer).then((settled) => !settled) : !answer);
 
 /**
  * An immutable, lazy description of a concurrent pipeline whose elements have type `T`.
@@ -76,13 +94,18 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
    * completion order.
    *
    * @param f - `(x, ctx) => U | Promise<U>`; `ctx` has `signal`, `index`, `stage` and what `onStart` returned
-   * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`, `retry`, `onError`, `rateLimit`, `cost`, `isPushback`
+   * @param options - `workers`, `maxsize`, `timeout`, `onTimeout`, `name`, `onStart`, `onDone`, `retry`, `onError`, `rateLimit`, `cost`, `isPushback`, `key`,
+   *   and `fallback`: a value emitted in place of an element whose call failed (see {@link FallbackOptions})
    * @example
    * ```ts
    * const users = await pipe(ids).map((id, { signal }) => fetchUser(id, { signal }), { workers: 16 });
+   * const sizes = await pipe(urls).map(fetchSize, { retry: 2, fallback: () => 0 }); // 0 for a URL that kept failing
    * ```
    */
-  map<U, C extends HookContext = {}>(f: StageFn<T, U | PromiseLike<U>, C>, options?: StageOptions<C, T>): Pipeline<Awaited<U>> {
+  map<U, C extends HookContext = {}, R = never>(
+    f: StageFn<T, U | PromiseLike<U>, C>,
+    options?: StageOptions<C, T> & FallbackOptions<T, R>,
+  ): Pipeline<Awaited<U> | R> {
     return this.#stage("map", f, options);
   }
 
@@ -204,6 +227,95 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
     const depth = this.#graph.depth + 1;
     const settings = resolveStage("flatMap", identity, { name: `flat#${depth}` }, depth);
     return new Pipeline(new Graph(createStageNode("flatMap", this.#graph.node, identity as StageFunction, settings), depth));
+  }
+
+  /**
+   * Calls `f` on every element for its side effects, as {@link each} does, and emits the
+   * element itself, unchanged, once `f` (and its promise) has finished. Every stage option
+   * applies; with a `fallback`, an element whose call failed is replaced by the fallback's value.
+   *
+   * @param f - `(x, ctx) => unknown`; its result is ignored (a promise is awaited)
+   * @param options - the stage options of {@link map}, `fallback` included
+   * @example
+   * ```ts
+   * const users = await pipe(ids)
+   *   .map(fetchUser, { workers: 8 })
+   *   .tap((user) => audit.log(user.id), { workers: 2 }); // User[], each logged first
+   * ```
+   */
+  tap<C extends HookContext = {}, R = never>(f: StageFn<T, unknown, C>, options?: StageOptions<C> & FallbackOptions<T, R>): Pipeline<T | R> {
+    const depth = this.#graph.depth + 1;
+    const settings = resolveStage("tap", f, options, depth);
+    const step = passThrough(f as (value: unknown, ctx: unknown) => unknown);
+    return new Pipeline(new Graph(createStageNode("map", this.#graph.node, step as StageFunction, settings), depth));
+  }
+
+  /**
+   * Running accumulation: emits `f(accumulator, element)` for each element, in arrival order,
+   * and keeps it as the accumulator for the next; the first call gets `initial`. One call at
+   * a time (`f` may be async); each run starts again from `initial`.
+   *
+   * @param f - `(accumulator, x) => A | Promise<A>`
+   * @param initial - the accumulator before the first element
+   * @example
+   * ```ts
+   * const totals = await pipe([1, 2, 3]).scan((sum, x) => sum + x, 0); // [1, 3, 6]
+   * ```
+   */
+  scan<A>(f: (accumulator: A, value: T) => A | PromiseLike<A>, initial: A): Pipeline<A> {
+    checkFunction("scan", "f", f);
+    const depth = this.#graph.depth + 1;
+    const settings = resolveStageOptions("scan", { name: `scan#${depth}`, onStart: scanStart(initial) });
+    const step = scanStep(f as (accumulator: unknown, value: unknown) => unknown);
+    return new Pipeline(new Graph(createStageNode("map", this.#graph.node, step as StageFunction, settings), depth));
+  }
+
+  /**
+   * Emits the first `n` elements to arrive, then stops: nothing more is pulled, and once the
+   * stages after it have finished, what is upstream is torn down (in-flight calls see
+   * `ctx.signal` abort, `onDone` hooks run once, elements of an acknowledged source not yet
+   * delivered are `released`). The run ends normally, with what was emitted.
+   *
+   * @param n - how many elements: an integer >= 0
+   * @example
+   * ```ts
+   * const firstTen = await pipe(() => naturals()).map(fetchItem, { workers: 4 }).take(10); // 10 items, then the run stops
+   * ```
+   */
+  take(n: number): Pipeline<T> {
+    return this.#slice(createSliceNode(this.#graph.node, "take", checkCount("take", n), undefined));
+  }
+
+  /**
+   * Emits elements while `pred(element, counter)` is truthy, in arrival order; the first
+   * element that fails the test is not emitted, and the run stops there as it does for
+   * {@link take}. `pred` is called synchronously, once per element (`counter` counts from 0);
+   * it must not return a promise (filter with an async test first). A type guard narrows.
+   *
+   * @param pred - `(x, counter) => boolean`, or a type guard
+   * @example
+   * ```ts
+   * const header = await pipe(lines).takeWhile((line) => line !== ""); // up to the first blank line
+   * ```
+   */
+  takeWhile<S extends T>(pred: (value: T, counter: number) => value is S): Pipeline<S>;
+  takeWhile(pred: (value: T, counter: number) => unknown): Pipeline<T>;
+  takeWhile(pred: (value: T, counter: number) => unknown): Pipeline<T> {
+    checkFunction("takeWhile", "pred", pred);
+    return this.#slice(createSliceNode(this.#graph.node, "takeWhile", 0, pred as (value: never, counter: number) => unknown));
+  }
+
+  /**
+   * Leaves out the first `n` elements to arrive and emits the rest.
+   *
+   * @param n - how many elements: an integer >= 0
+   * @example
+   * ```ts
+   * const rows = await pipe(csvLines).drop(1); // without the header line
+   * ```
+   */
+  drop(n: number): Pipeline<T> {
+    return this.#slice(createSliceNode(this.#graph.node, "drop", checkCount("drop", n), undefined));
   }
 
   /**
@@ -351,6 +463,113 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
   }
 
   /**
+   * Runs the pipeline and folds its elements, in arrival order, with `f(accumulator, element)`
+   * (which may be async), the first element being the initial accumulator; resolves with the
+   * last accumulator. An empty pipeline rejects with a `TypeError`, as `Array.prototype.reduce` throws.
+   *
+   * @param f - `(accumulator, x) => T | Promise<T>`
+   * @example
+   * ```ts
+   * const longest = await pipe(words).reduce((a, b) => (b.length > a.length ? b : a));
+   * ```
+   */
+  reduce(f: (accumulator: T, value: T) => T | PromiseLike<T>): Promise<T>;
+  /**
+   * Runs the pipeline and folds its elements, in arrival order, with `f(accumulator, element)`
+   * (which may be async), starting from `initial`; resolves with the last accumulator
+   * (`initial` for an empty pipeline).
+   *
+   * @param f - `(accumulator, x) => A | Promise<A>`
+   * @param initial - the accumulator before the first element
+   * @param options - run options: `signal`, `onProgress`...
+   * @example
+   * ```ts
+   * const total = await pipe(orders).map(fetchAmount, { workers: 8 }).reduce((sum, amount) => sum + amount, 0);
+   * ```
+   */
+  reduce<A>(f: (accumulator: A, value: T) => A | PromiseLike<A>, initial: A, options?: RunOptions): Promise<A>;
+  reduce(f: (accumulator: never, value: T) => unknown, ...rest: [initial?: unknown, options?: RunOptions]): Promise<unknown> {
+    try {
+      checkFunction("reduce", "f", f);
+      // As TC39's reduce: "no initial value" is the argument's absence, not `undefined`.
+      const seeded = rest.length > 0;
+      const fold = { accumulator: rest[0], empty: !seeded };
+      const step = (value: T): unknown => {
+        if (fold.empty) {
+          fold.empty = false;
+          fold.accumulator = value;
+          return undefined;
+        }
+        const next = f(fold.accumulator as never, value);
+        if (!isPromiseLike(next)) {
+          fold.accumulator = next;
+          return undefined;
+        }
+        return Promise.resolve(next).then((settled) => {
+          fold.accumulator = settled;
+        });
+      };
+      const options = rest[1] ?? NO_RUN_OPTIONS;
+      return this.each(step, { name: `reduce#${this.#graph.depth + 1}` })
+        .run(options)
+        .then(() => {
+          if (fold.empty) throw new TypeError("reduce(): no elements and no initial value");
+          return fold.accumulator;
+        });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Resolves with the first element to arrive for which `pred` is truthy (`undefined` if
+   * none), and stops the run as soon as it is found, as {@link take} does. `pred` may be
+   * async; it runs as a `filter` stage with one worker. A type guard narrows.
+   *
+   * @param pred - `(x) => boolean | Promise<boolean>`, or a type guard
+   * @param options - run options: `signal`, `onProgress`...
+   * @example
+   * ```ts
+   * const admin = await pipe(userIds).map(fetchUser, { workers: 8 }).find((user) => user.isAdmin);
+   * ```
+   */
+  find<S extends T>(pred: (value: T) => value is S, options?: RunOptions): Promise<S | undefined>;
+  find(pred: (value: T) => unknown, options?: RunOptions): Promise<T | undefined>;
+  find(pred: (value: T) => unknown, options?: RunOptions): Promise<T | undefined> {
+    return this.#first("find", pred, false, options).then((found) => found[0]);
+  }
+
+  /**
+   * Resolves `true` as soon as an element satisfies `pred` (stopping the run, as {@link take}
+   * does), or `false` once the pipeline ended without one. `pred` may be async.
+   *
+   * @param pred - `(x) => boolean | Promise<boolean>`
+   * @param options - run options: `signal`, `onProgress`...
+   * @example
+   * ```ts
+   * const anyDown = await pipe(hosts).map(ping, { workers: 16 }).some((reply) => !reply.ok);
+   * ```
+   */
+  some(pred: (value: T) => unknown, options?: RunOptions): Promise<boolean> {
+    return this.#first("some", pred, false, options).then((found) => found.length > 0);
+  }
+
+  /**
+   * Resolves `false` as soon as an element fails `pred` (stopping the run, as {@link take}
+   * does), or `true` once every element passed (an empty pipeline included). `pred` may be async.
+   *
+   * @param pred - `(x) => boolean | Promise<boolean>`
+   * @param options - run options: `signal`, `onProgress`...
+   * @example
+   * ```ts
+   * const allValid = await pipe(records).every((record) => record.id !== undefined);
+   * ```
+   */
+  every(pred: (value: T) => unknown, options?: RunOptions): Promise<boolean> {
+    return this.#first("every", pred, true, options).then((found) => found.length === 0);
+  }
+
+  /**
    * Runs the pipeline to the end, discarding its elements: for pipelines run for their
    * side effects (`each`).
    *
@@ -448,6 +667,23 @@ export class Pipeline<T> implements AsyncIterable<T>, PromiseLike<T[]> {
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
     return this.toArray().then(onFulfilled, onRejected);
+  }
+
+  #slice<U>(node: SliceNode): Pipeline<U> {
+    return new Pipeline(new Graph(node, this.#graph.depth));
+  }
+
+  /** The first element (as a one-element array) for which `pred` is truthy, or falsy when `negate`; the run stops there. */
+  #first(method: "find" | "some" | "every", pred: (value: T) => unknown, negate: boolean, options: RunOptions = NO_RUN_OPTIONS): Promise<T[]> {
+    try {
+      checkFunction(method, "pred", pred);
+      const test = negate ? (value: T): unknown => not(pred(value)) : (value: T): unknown => pred(value);
+      const depth = this.#graph.depth + 1;
+      const tested = this.#stage<T>("filter", test, { name: `${method}#${depth}` });
+      return tested.#slice<T>(createSliceNode(tested.#graph.node, "take", 1, undefined, method)).toArray(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   #stage<U>(kind: StageKind, f: unknown, options: unknown, method: StageMethod | "parse" = kind): Pipeline<U> {

@@ -28,6 +28,8 @@ const STEPS: { readonly [K in Node["kind"]]: StepOf<Extract<Node, { kind: K }>> 
   flatMap: passThrough,
   each: passThrough,
   ordered: passThrough,
+  // take, takeWhile and drop pass elements on with their paths.
+  slice: passThrough,
 };
 
 /**

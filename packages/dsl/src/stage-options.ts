@@ -3,6 +3,7 @@ import {
   ERROR_POLICIES,
   JITTER_MODES,
   OptionsError,
+  type ElementError,
   RateLimiter,
   TIMEOUT_POLICIES,
   adaptiveDefaults,
@@ -206,6 +207,29 @@ export interface AdaptiveWorkers {
 }
 
 /**
+ * The `fallback` option of `map` and `tap`: the value emitted in place of an element whose
+ * call failed once its retries are used up (RxJS `catchError`, Effect `orElse`), instead of
+ * dropping it or failing the run. It receives the {@link ElementError} (its `value` is the
+ * element, typed `T`) and may be async; the stage's output type becomes `U | R`. The element
+ * is counted `done` and `recovered` in the stats, and an element of an acknowledged source
+ * settles `done` once its replacement is delivered. A throw or rejection from `fallback`
+ * fails the run, as one from an `onError` handler does. With a `fallback`, `onError` is never
+ * consulted, so giving both is an `OptionsError`.
+ *
+ * @example
+ * ```ts
+ * const prices = await pipe(skus).map(fetchPrice, {
+ *   retry: 2,
+ *   fallback: (failure) => ({ sku: failure.value, price: null }),
+ * }); // (Price | { sku: string; price: null })[]
+ * ```
+ */
+export interface FallbackOptions<T, R> {
+  /** Called with an element's last failure; what it returns (or resolves to) is emitted instead. */
+  readonly fallback?: (failure: ElementError<T>) => R | PromiseLike<R>;
+}
+
+/**
  * How a stage retries a failed call of `f`: `retries` more attempts, waiting
  * `min(maxDelay, minDelay * factor ** (attempt - 1))` ms after failed attempt `attempt`,
  * times a random factor in [0, 1) unless `jitter` is `"none"`. Timeouts count as failures;
@@ -352,8 +376,8 @@ const WORKERS_FORMS = `an integer >= 1, "auto", { ${Object.keys(BOUNDS_ALLOWED).
 /** `"a", "b"` for the messages of a list of named policies. */
 const quoted = (names: readonly string[]): string => names.map((name) => `"${name}"`).join(", ");
 
-/** What each option allows, in the words of the error messages. */
-const ALLOWED: Readonly<Record<keyof ParsedStageOptions, string>> = {
+/** What each option of every stage method allows, in the words of the error messages. */
+const ALLOWED: Readonly<Record<Exclude<keyof ParsedStageOptions, "fallback">, string>> = {
   workers: "an integer >= 1",
   maxsize: "an integer >= 0 (0 means unbounded)",
   timeout: DURATION_ALLOWED,
@@ -369,31 +393,45 @@ const ALLOWED: Readonly<Record<keyof ParsedStageOptions, string>> = {
   key: "a function",
 };
 
+/** The options of the methods that take a `fallback` (`map` and `tap`: they emit one value per element). */
+const FALLBACK_ALLOWED: Readonly<Record<keyof ParsedStageOptions, string>> = { ...ALLOWED, fallback: "a function" };
+
 /**
  * Validates `f` and `options` for `method` and completes them into the engine's settings.
  * Throws an {@link OptionsError} naming the method, the option, what was received and
  * what is allowed.
  */
-export function resolveStage(method: StageMethod | "parse", f: unknown, options: unknown, stageNumber: number): StageSettings {
+export function resolveStage(method: StageMethod | "parse" | "tap", f: unknown, options: unknown, stageNumber: number): StageSettings {
   if (typeof f !== "function") throw OptionsError.invalid(method, ["f"], "a function", f);
   const given = options === undefined ? undefined : checkObject(method, options);
   const memo = MEMOS[method];
   const known = memo.find(given, stageNumber);
   if (known !== undefined) return known;
-  const parsed = given === undefined ? NO_OPTIONS : parseStageOptions(method, given, ALLOWED);
+  const takesFallback = method === "map" || method === "tap";
+  if (given !== undefined && !takesFallback) refuseFallback(method, given);
+  const parsed = given === undefined ? NO_OPTIONS : parseStageOptions(method, given, takesFallback ? FALLBACK_ALLOWED : ALLOWED);
   const resolved = settings(method, parsed.name ?? `${method}#${stageNumber}`, parsed);
   memo.remember(given, stageNumber, resolved);
   return resolved;
 }
 
 /** The options each method resolved last, so that building the same pipeline again does not validate them again. */
-const MEMOS: Readonly<Record<StageMethod | "parse", SettingsMemo>> = {
+const MEMOS: Readonly<Record<StageMethod | "parse" | "tap", SettingsMemo>> = {
   map: new SettingsMemo(),
+  tap: new SettingsMemo(),
   filter: new SettingsMemo(),
   flatMap: new SettingsMemo(),
   each: new SettingsMemo(),
   parse: new SettingsMemo(),
 };
+
+/** Only `map` and `tap` replace an element with one value: elsewhere `fallback` is not an option. */
+function refuseFallback(method: string, given: object): void {
+  if (Object.prototype.hasOwnProperty.call(given, "fallback")) {
+    const fallback = (given as { fallback?: unknown }).fallback;
+    throw OptionsError.notAnOption(method, ["options", "fallback"], Object.keys(ALLOWED), fallback, "only map() and tap() take one");
+  }
+}
 
 /**
  * Validates a stage's options as `map`, `filter`, `flatMap` and `each` do, under the name of
@@ -422,7 +460,7 @@ export function resolveStageOptions(method: string, options: unknown, keys: Stag
   const own = keys.own ?? [];
   const without = keys.without ?? [];
   const allowed: Record<string, string> = {};
-  for (const key of Object.keys(ALLOWED) as (keyof ParsedStageOptions)[]) if (!without.includes(key)) allowed[key] = ALLOWED[key];
+  for (const key of Object.keys(FALLBACK_ALLOWED) as (keyof ParsedStageOptions)[]) if (!without.includes(key)) allowed[key] = FALLBACK_ALLOWED[key];
   for (const key of own) allowed[key] = ""; // listed in messages only: the caller checks them
   for (const key of without) {
     if (Object.prototype.hasOwnProperty.call(given, key)) throw OptionsError.notAnOption(method, ["options", key], Object.keys(allowed), given[key]);
@@ -449,7 +487,7 @@ export interface StageOptionKeys {
   /** The caller's own options: checked by the caller, skipped here, listed in the "options are" of an unknown key. */
   readonly own?: readonly string[];
   /** Stage options the caller does not take: given, they are not an option. */
-  readonly without?: readonly (keyof StageOptions)[];
+  readonly without?: readonly (keyof StageOptions | "fallback")[];
 }
 
 /** Parses a stage's options object, then the object form of its `retry`, for `method`'s errors. */
@@ -460,6 +498,11 @@ function parseStageOptions(method: string, options: object, allowed: Readonly<Re
     // A bad count is told what a count may be; anything else, every form workers takes.
     const words = parsed.issue.path[0] === "workers" && typeof given.workers !== "number" ? { ...allowed, workers: WORKERS_FORMS } : allowed;
     throw optionsError(method, given, parsed.issue, words);
+  }
+  const { fallback, onError } = parsed.data;
+  // A fallback takes the place of onError: given both, one of them would be ignored.
+  if (fallback !== undefined && onError !== undefined) {
+    throw OptionsError.invalid(method, ["options", "onError"], "absent when options.fallback is given", onError);
   }
   const retry = parsed.data.retry;
   if (typeof retry === "object") {
@@ -498,6 +541,7 @@ class ResolvedSettings implements StageSettings {
   readonly key: StageKeyFunction | undefined;
   readonly isPushback: (error: unknown) => boolean;
   readonly cost: ((element: unknown) => number) | undefined;
+  readonly fallback: ((failure: ElementError) => unknown) | undefined;
 
   constructor(
     readonly name: string,
@@ -517,6 +561,7 @@ class ResolvedSettings implements StageSettings {
     this.key = options.key;
     this.isPushback = (options.isPushback as ((error: unknown) => boolean) | undefined) ?? isPushbackError;
     this.cost = options.cost as ((element: unknown) => number) | undefined;
+    this.fallback = options.fallback;
   }
 }
 

@@ -1,6 +1,7 @@
 import type { BatchNode } from "./batch-node.js";
 import type { ConcatNode } from "./concat-node.js";
 import type { OrderedNode } from "./ordered-node.js";
+import type { SliceNode } from "./slice-node.js";
 import type { SourceNode } from "./source-node.js";
 import type { StageNode } from "./stage-node.js";
 
@@ -14,7 +15,7 @@ import type { StageNode } from "./stage-node.js";
  * }
  * ```
  */
-export type Node = SourceNode | StageNode | OrderedNode | ConcatNode | BatchNode;
+export type Node = SourceNode | StageNode | OrderedNode | ConcatNode | BatchNode | SliceNode;
 
 /**
  * The nodes `node` reads from, in order.
@@ -63,5 +64,6 @@ const INPUTS: NodeVisitor<readonly Node[]> = {
   each: single,
   ordered: single,
   batch: single,
+  slice: single,
   concat: (node) => node.inputs,
 };

@@ -192,6 +192,7 @@ export const maxTimerDelay = 2_147_483_647;
  *   key: undefined,
  *   isPushback: isPushbackError,
  *   cost: undefined,
+ *   fallback: undefined,
  * };
  * const node = createStageNode("map", createSourceNode([1, 2]), (x: number) => x * 2, settings);
  * ```
@@ -243,6 +244,11 @@ export interface StageSettings {
   readonly isPushback: (error: unknown) => boolean;
   /** The units of the stage's `rateLimit` a call takes, or `undefined` for 1 each. */
   readonly cost: ((element: unknown) => number) | undefined;
+  /**
+   * The value emitted in place of an element whose call failed, after its retries; `onError`
+   * is then not consulted. `undefined` for none (a `map` stage's option).
+   */
+  readonly fallback: ((failure: ElementError) => unknown) | undefined;
 }
 
 /**

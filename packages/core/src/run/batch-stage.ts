@@ -132,6 +132,7 @@ export class BatchStage implements Receiver, Producer, RunPart, StageCounters {
   cancelled = 0;
   retried = 0;
   timedOut = 0;
+  recovered = 0;
 
   get statsKind(): "batch" {
     return "batch";

@@ -19,6 +19,8 @@ export interface OutcomeStage {
   readonly run: Run;
   /** Drops a failed element (`emitted` children of its expansion so far, -1 without one). */
   dropFailed(item: Item, emitted: number, inline: boolean): void;
+  /** Emits `value` in place of `item`, given up on, freeing its slot (the `fallback` option). */
+  emitFallback(item: Item, value: unknown, inline: boolean): void;
   /** Fails the run with `error` because of `item`, freeing the element's slot. */
   failRun(item: Item, error: unknown, inline: boolean): void;
   /** Frees the slot of an element whose outcome settled during teardown. */
@@ -39,6 +41,8 @@ export class ElementOutcomes {
   readonly #stage: OutcomeStage;
   readonly #policy: ErrorPolicy;
   readonly #retry: RetrySettings | undefined;
+  /** What replaces an element given up on, or `null`: `onError` then decides. */
+  readonly #fallback: ((failure: ElementError) => unknown) | null;
   /** Elements waiting for their next attempt (a back-off or a rate-limit turn), for teardown. */
   #waiting: Set<PendingRetry> | null = null;
   /** Elements waiting for a promise of `shouldRetry`, `delay` or `onError`, for teardown. */
@@ -46,10 +50,11 @@ export class ElementOutcomes {
   /** What the handlers get as their last argument (the stage, the run's signal); made on first use. */
   #info: StageInfo | null = null;
 
-  constructor(stage: OutcomeStage, policy: ErrorPolicy, retry: RetrySettings | undefined) {
+  constructor(stage: OutcomeStage, policy: ErrorPolicy, retry: RetrySettings | undefined, fallback: ((failure: ElementError) => unknown) | undefined) {
     this.#stage = stage;
     this.#policy = policy;
     this.#retry = retry;
+    this.#fallback = fallback ?? null;
   }
 
   /**
@@ -238,9 +243,13 @@ export class ElementOutcomes {
     return retry.maxRetryTime !== Infinity && Date.now() + wait - firstStart > retry.maxRetryTime;
   }
 
-  /** The retries are used up or refused: apply `onError`. */
+  /** The retries are used up or refused: apply the fallback, else `onError`. */
   #giveUp(item: Item, error: unknown, attempts: number, emitted: number, inline: boolean): void {
     const stage = this.#stage;
+    if (this.#fallback !== null) {
+      this.#replace(item, new ElementError(error, item.value, stage.name, pathOf(item), attempts), inline);
+      return;
+    }
     const policy = this.#policy;
     if (policy === "fail") {
       stage.failRun(item, error, inline);
@@ -272,6 +281,25 @@ export class ElementOutcomes {
     }
     // The element keeps its slot until the handler settles, so `workers` bounds handlers too.
     this.#await(item, result, () => stage.dropFailed(item, emitted, false));
+  }
+
+  /**
+   * Emits the fallback's value for `failure`'s element, which keeps its slot (and its claim:
+   * it settles `done` once delivered) until a promised value arrives; a throw or rejection
+   * fails the run, as a throwing `onError` handler does.
+   */
+  #replace(item: Item, failure: ElementError, inline: boolean): void {
+    const stage = this.#stage;
+    let value: unknown;
+    try {
+      value = this.#fallback!(failure);
+    } catch (fallbackError) {
+      stage.failRun(item, fallbackError, inline);
+      return;
+    }
+    if (isPromiseLike(value)) this.#await(item, value, (settled) => stage.emitFallback(item, settled, false));
+    else if (stage.run.closing) stage.abandon();
+    else stage.emitFallback(item, value, inline);
   }
 }
 

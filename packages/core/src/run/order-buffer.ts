@@ -44,9 +44,11 @@ export class OrderBuffer {
   /**
    * Emits ready elements through `emit` while it returns true.
    * Returns whether everything has been emitted (the root expansion is complete).
+   * `ended`: the input has ended, so a position still missing will never come (a `take()`
+   * upstream cut the data short): it is passed over instead of waited for.
    */
-  drain(emit: (item: Item) => boolean): boolean {
-    return drainFrame(this.#root, emit);
+  drain(emit: (item: Item) => boolean, ended: boolean): boolean {
+    return drainFrame(this.#root, emit, ended);
   }
 }
 
@@ -59,13 +61,18 @@ function childFrame(frame: Frame, pos: number): Frame {
 }
 
 /** Returns true once `frame` is complete; false when waiting for data or for `emit`. */
-function drainFrame(frame: Frame, emit: (item: Item) => boolean): boolean {
+function drainFrame(frame: Frame, emit: (item: Item) => boolean, ended: boolean): boolean {
   for (;;) {
     if (frame.size >= 0 && frame.next >= frame.size) return true;
     const slot = frame.slots.get(frame.next);
-    if (slot === undefined) return false;
+    if (slot === undefined) {
+      if (!ended) return false;
+      if (frame.slots.size === 0) return true;
+      frame.next = Math.min(...frame.slots.keys());
+      continue;
+    }
     if (slot instanceof Frame) {
-      if (!drainFrame(slot, emit)) return false;
+      if (!drainFrame(slot, emit, ended)) return false;
     } else if (slot !== DROPPED) {
       if (!emit(slot)) return false;
     }

@@ -60,7 +60,7 @@ export class OrderedStage implements Receiver, Producer {
   }
 
   #flush(): void {
-    const complete = this.#buffer.drain(this.#emit);
+    const complete = this.#buffer.drain(this.#emit, this.#inputEnded);
     if (complete && this.#inputEnded && !this.#ended) {
       this.#ended = true;
       this.out.end();

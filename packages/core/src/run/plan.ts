@@ -9,6 +9,7 @@ import { OrderedStage } from "./ordered-stage.js";
 import type { Progress } from "./progress.js";
 import type { Run } from "./run.js";
 import { BatchInTap, BatchOutTap, type RunTracing } from "./run-tracing.js";
+import { SliceStage } from "./slice-stage.js";
 import { SourceStage } from "./source-stage.js";
 import { WorkerStage } from "./worker-stage.js";
 
@@ -86,6 +87,8 @@ const CAPACITY: NodeVisitor<number> = {
   each: (node) => node.settings.maxsize,
   // One batch waiting for the consumer, the "one batch downstream" of docs/behaviour.md §4.
   batch: () => 1,
+  // A slice holds nothing: what waits for the consumer is what its input's stage lets wait.
+  slice: (node) => consumerCapacity(node.input),
   source: () => defaultMaxsize(stageDefaults.workers),
   concat: () => defaultMaxsize(stageDefaults.workers),
 };
@@ -151,6 +154,12 @@ const BUILD: NodeVisitor<Producer, [builder: Builder, out: Receiver, markers: bo
     const input = builder.connectBatch(stage, out);
     builder.run.addPart(stage, false);
     stage.upstream = builder.build(node.input, input, false);
+    return stage;
+  },
+  slice: (node, builder, out, markers) => {
+    const stage = new SliceStage(builder.run, node, markers);
+    stage.out = out;
+    stage.upstream = builder.build(node.input, stage, markers);
     return stage;
   },
   concat: (node, builder, out, markers) => {

@@ -83,7 +83,8 @@ export class Progress {
   /** A snapshot of the run now; `final` once every part has stopped. */
   snapshot(final: boolean): RunStats {
     const run = this.#run;
-    const state: RunState = run.closing ? (this.#aborted() ? "aborted" : "failed") : final ? "done" : "running";
+    // A teardown after a take() had what it needed is a normal end (docs/design.md §26).
+    const state: RunState = run.closing && (run.failed || !run.stoppedEarly) ? (this.#aborted() ? "aborted" : "failed") : final ? "done" : "running";
     const stages = this.#stages.map(snapshotOf);
     return Object.freeze({
       elapsedMs: performance.now() - this.#startedAt,

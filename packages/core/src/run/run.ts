@@ -31,6 +31,11 @@ export class Run implements SignalSource {
   error: unknown = undefined;
   /** Called once when the run settles. */
   onSettle: () => void = noop;
+  /**
+   * Whether a `take()`-like stage had what it needed: the teardown that follows the consumer's
+   * end is then a normal end, not a failure (docs/design.md §26).
+   */
+  stoppedEarly = false;
   /** Whether a source of this run settles its elements (docs/design.md §17). */
   settles = false;
   /** Element failures collected under `onError: "collect"`, in arrival order; `null` while none. */
@@ -177,9 +182,19 @@ export class Run implements SignalSource {
     this.#teardown(new DOMException("The consumer stopped reading the pipeline", "AbortError"));
   }
 
+  /**
+   * A `take()`-like stage is satisfied and has ended its downstream: once the consumer has
+   * received that end, what is still upstream is torn down ({@link consumerEnded}).
+   */
+  stopEarly(): void {
+    this.stoppedEarly = true;
+  }
+
   /** The consumer received the end of the data. */
   consumerEnded(): void {
     this.#consumerEnded = true;
+    // The end came from a take(): stop what is upstream of it, as a normal end (docs/design.md §26).
+    if (this.stoppedEarly && !this.closing) this.#teardown(new DOMException("The pipeline stopped early", "AbortError"));
     this.#checkSettled();
   }
 

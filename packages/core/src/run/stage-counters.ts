@@ -12,7 +12,7 @@ import type { StageStats } from "../run-stats.js";
  * Identity, true whenever a snapshot is taken (no snapshot runs in the middle of an event):
  * `taken = inFlight + done + skipped + failed + cancelled`. Every exit of an element from a
  * stage's worker slots bumps exactly one of `done`, `skipped`, `failed` or `cancelled`, where
- * the slot count (`inFlight`) goes down. `emitted`, `dropped`, `retried` and `timedOut` are
+ * the slot count (`inFlight`) goes down. `emitted`, `dropped`, `retried`, `timedOut` and `recovered` are
  * tallies beside the identity.
  */
 export interface StageCounters {
@@ -38,6 +38,8 @@ export interface StageCounters {
   retried: number;
   /** Calls (or flatMap steps) that ran past `timeout`, whatever `onTimeout` did next. */
   timedOut: number;
+  /** Elements given up on whose `fallback` value was emitted instead (also counted in `done`). */
+  recovered: number;
 
   /** The name the stats show. */
   readonly name: string;
@@ -68,5 +70,6 @@ export function snapshotOf(stage: StageCounters): StageStats {
     cancelled: stage.cancelled,
     retried: stage.retried,
     timedOut: stage.timedOut,
+    recovered: stage.recovered,
   });
 }

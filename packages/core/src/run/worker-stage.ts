@@ -105,7 +105,10 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     this.#limiter =
       rateLimit === undefined ? null : rateLimit instanceof RateLimiter ? rateLimit : new RateLimiter(rateLimit.limit, rateLimit.interval);
     const retry = settings.retry;
-    this.#outcomes = retry === undefined && settings.onError === "fail" ? null : new ElementOutcomes(this, settings.onError, retry);
+    this.#outcomes =
+      retry === undefined && settings.onError === "fail" && settings.fallback === undefined
+        ? null
+        : new ElementOutcomes(this, settings.onError, retry, settings.fallback);
     this.#clocked = retry !== undefined && retry.maxRetryTime !== Infinity;
     this.#gate = settings.key === undefined ? null : new KeyGate(settings.key);
 
@@ -625,6 +628,14 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
     if (!inline) this.#pump();
   }
 
+  /** Emits a `fallback` value in place of an element given up on: it is done, and settles so once delivered. */
+  emitFallback(item: Item, value: unknown, inline: boolean): void {
+    this.recovered++;
+    item.value = value;
+    this.#deliver(item);
+    if (!inline) this.#pump();
+  }
+
   /**
    * Fails the run because of `item` (a failure of `f`, or of a handler or decision about it),
    * freeing its slot. A settling source learns that the element failed, unless the run was
@@ -683,6 +694,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
   cancelled = 0;
   retried = 0;
   timedOut = 0;
+  recovered = 0;
 
   get statsKind(): StageKind {
     return this.#kind;
@@ -766,9 +778,9 @@ const anchorStage = new WorkerStage(
     onError: "fail",
     retry: undefined,
     key: undefined,
-
     isPushback: isPushbackError,
     cost: undefined,
+    fallback: undefined,
   }),
   false,
 );
