@@ -157,6 +157,22 @@ describe("take(n)", () => {
     for (const [x, status] of statuses) if (x >= 20) expect(status).toBe("released");
   });
 
+  it("below a shared pipeline with stages between, a satisfied take drops what still comes instead of stalling the other branch", async () => {
+    const { concat } = await import("@sluice/dsl");
+    const shared = pipe(() => range(100));
+    let calls = 0;
+    const mapped = shared.map(async (x) => (calls++, x * 10), { workers: 2, maxsize: 1 });
+    const out = await concat(mapped.filter(() => true).take(2), shared);
+    expect(out).toHaveLength(102);
+    // Every element of the other branch, and two of the mapped ones (multiples of 10).
+    const rest = [...out];
+    for (const x of range(100)) rest.splice(rest.indexOf(x), 1);
+    expect(rest).toHaveLength(2);
+    for (const x of rest) expect(x % 10).toBe(0);
+    // The map runs on for the other branch's pace: its outputs past the take are dropped.
+    expect(calls).toBeGreaterThan(2);
+  });
+
   it("stops one input of a concat while the other goes on", async () => {
     const { concat } = await import("@sluice/dsl");
     const out = await concat(pipe(new CountingSource()).take(2), pipe([10, 11, 12]));

@@ -123,6 +123,18 @@ class Builder {
     return visitorOf(BUILD, node)(node, this, out, markers);
   }
 
+  /** Whether `node` or a node it reads from (transitively) feeds more than one consumer. */
+  sharedUpstream(node: Node): boolean {
+    const facts = this.#facts;
+    if (facts === null) return false;
+    const pending = [node];
+    for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+      if (facts.get(next)!.uses > 1) return true;
+      pending.push(...inputsOf(next));
+    }
+    return false;
+  }
+
   /** The node a worker stage runs: `node` itself, unless the run is traced. */
   workerNode(node: StageNode): StageNode {
     return node;
@@ -157,7 +169,7 @@ const BUILD: NodeVisitor<Producer, [builder: Builder, out: Receiver, markers: bo
     return stage;
   },
   slice: (node, builder, out, markers) => {
-    const stage = new SliceStage(builder.run, node, markers);
+    const stage = new SliceStage(builder.run, node, markers, builder.sharedUpstream(node.input));
     stage.out = out;
     stage.upstream = builder.build(node.input, stage, markers);
     return stage;

@@ -1,7 +1,6 @@
 import { describeValue } from "../describe-value.js";
 import { createSourceNode } from "../nodes/source-node.js";
 import { createSliceNode, type SliceMode, type SliceNode } from "../nodes/slice-node.js";
-import { FanOutBranch } from "./fan-out.js";
 import type { Producer, Receiver } from "./flow.js";
 import { DROP, VALUE, type Item } from "./item.js";
 import { Run } from "./run.js";
@@ -29,6 +28,12 @@ export class SliceStage implements Receiver, Producer {
   readonly #method: string;
   /** Whether an `ordered()` downstream needs drop markers for the elements `drop` leaves out. */
   readonly #markers: boolean;
+  /**
+   * Whether a node upstream feeds another branch too (a pipeline shared through a concat):
+   * then that branch sets the pace, and a satisfied slice drops what still comes instead of
+   * holding its input, which would stall the shared stage and the other branch with it.
+   */
+  readonly #shared: boolean;
   /** Elements still to take (`take`) or to leave out (`drop`). */
   #remaining: number;
   /** Elements seen by `takeWhile`'s predicate: its second argument, as in TC39's helpers. */
@@ -36,8 +41,9 @@ export class SliceStage implements Receiver, Producer {
   /** Satisfied: the downstream has ended and the upstream stays paused until the teardown. */
   #stopped = false;
 
-  constructor(run: Run, node: SliceNode, markers: boolean) {
+  constructor(run: Run, node: SliceNode, markers: boolean, shared: boolean) {
     this.#run = run;
+    this.#shared = shared;
     this.#mode = node.mode;
     this.#predicate = node.predicate as Predicate | undefined;
     this.#method = node.method;
@@ -115,26 +121,26 @@ export class SliceStage implements Receiver, Producer {
   /**
    * Satisfied: end downstream, and let the run tear the rest down once the consumer has the
    * end. Returns whether more items are welcome: no, so the source is pulled no more; except
-   * from a broadcast, whose other branches set the pace (holding it would stall them).
+   * below a shared node, whose other branches set the pace (holding it would stall them).
    */
   #stop(): boolean {
     this.#stopped = true;
     this.#run.stopEarly();
     this.out.end();
-    return this.upstream instanceof FanOutBranch;
+    return this.#shared;
   }
 
   /**
    * An item after the stop. Held back from a chain, it stays as it is (an element of a
-   * settling source is released by the teardown's sweep); from a broadcast it is dropped,
+   * settling source is released by the teardown's sweep); below a shared node it is dropped,
    * and gives its reference back, so the other branches decide how its element settles.
    */
   #discard(item: Item): boolean {
-    if (!(this.upstream instanceof FanOutBranch)) return false;
+    if (!this.#shared) return false;
     if (item.claim !== null) settleDone(item);
     return true;
   }
 }
 
 // Keep the hidden classes of these per-run objects alive (see shape-anchors.ts).
-anchorShape(new SliceStage(new Run(undefined), createSliceNode(createSourceNode([]), "take", 1, undefined), false));
+anchorShape(new SliceStage(new Run(undefined), createSliceNode(createSourceNode([]), "take", 1, undefined), false, false));
