@@ -149,6 +149,20 @@ describe("the documents checked", () => {
   });
 });
 
+describe("the recipes", () => {
+  it("are five whole programs, each type-checked (none skipped), at least two of them run", () => {
+    const text = readFileSync(join(import.meta.dirname, "..", "docs", "guides", "recipes.md"), "utf8");
+    const { blocks, problems } = extractBlocks("docs/guides/recipes.md", text);
+    expect(problems).toEqual([]);
+    const recipes = text.replace(/^```[^]*?^```\s*$/gm, "").match(/^## .+$/gm) ?? [];
+    expect(recipes).toHaveLength(5);
+    const typescript = blocks.filter((block) => block.language === "ts");
+    expect(typescript).toHaveLength(5);
+    expect(typescript.filter((block) => block.skip !== undefined)).toEqual([]);
+    expect(typescript.filter((block) => block.run).length).toBeGreaterThanOrEqual(2);
+  });
+});
+
 describe("markers and fences", () => {
   it("a marker away from a TypeScript fence, an unknown directive and a block without a language are problems", () => {
     const text = [
