@@ -83,7 +83,7 @@ describe("messages() and drain", () => {
     expect([...acks.values()].filter((list) => list.filter((ack) => ack === "+ACK").length !== 1)).toEqual([]);
   });
 
-  it("a drain of an idle run (waiting for messages) resolves at once and acknowledges nothing", async () => {
+  it("a drain of an idle run (waiting for messages) resolves with nothing and acknowledges nothing", async () => {
     const stream = await freshStream("idle");
     const consumer = await durable(stream, "c");
     const acks = await acknowledgements(stream);
