@@ -100,6 +100,17 @@ describe("messages() and drain", () => {
     expect(acks.size).toBe(0);
   });
 
+  it("a drain aborted before the run starts takes nothing: the run resolves and the messages stay for the next run", async () => {
+    const stream = await freshStream("early");
+    const consumer = await durable(stream, "c");
+    const sequences = await fill(stream, 3);
+    const acks = await acknowledgements(stream);
+    expect(await messages(consumer, { connection: connection() }).toArray({ drain: AbortSignal.abort() })).toEqual([]);
+    const { jsm } = await client();
+    expect((await jsm.consumers.info(stream, "c")).delivered.stream_seq).toBe(0);
+    expect(await takeTheRest(consumer, acks, 3)).toEqual(sequences);
+  });
+
   it("drainTimeout: what is still held then is given back (nak) and the run rejects with DrainTimeoutError", async () => {
     const stream = await freshStream("draintimeout");
     const consumer = await durable(stream, "c");
