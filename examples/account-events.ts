@@ -1,6 +1,9 @@
 // Per-entity ordered processing of a NATS JetStream stream: events about many accounts, each
 // account's events applied in the order they were published, different accounts in parallel,
-// at most 16 calls at once in all. The account comes from the subject (`<stream>.account.<id>`).
+// at most 16 calls at once in all. The account comes from the subject (`<stream>.account.<id>`)
+// and is the stage's `key` (per-key order). The run stops with a drain: once every event is
+// applied, or on SIGTERM, it takes no more messages, finishes and acknowledges those it holds,
+// gives back those it fetched ahead, and resolves.
 // Run: npx -y pnpm@10 examples && node examples/dist/account-events.js
 // (nats-server with JetStream at NATS_URL, default nats://127.0.0.1:4222)
 import { fileURLToPath } from "node:url";
@@ -12,22 +15,6 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /** The account an event is about: the last token of its subject. */
 const accountOf = (subject: string) => subject.slice(subject.lastIndexOf(".") + 1);
-
-/**
- * Calls for the same account, one after another in the order they started. The `key` stage
- * option (per-key order, docs/behaviour.md) does this in the engine without holding a worker
- * slot while an account is busy; until then the chain lives here.
- */
-function oneAtATimePer<K>(): <R>(key: K, call: () => Promise<R>) => Promise<R> {
-  const tails = new Map<K, Promise<unknown>>();
-  return (key, call) => {
-    const result = (tails.get(key) ?? Promise.resolve()).then(call);
-    const tail = result.catch(() => undefined);
-    tails.set(key, tail);
-    void tail.then(() => tails.get(key) === tail && tails.delete(key));
-    return result;
-  };
-}
 
 export async function main(
   log: (line: string) => void = console.log,
@@ -43,37 +30,41 @@ export async function main(
   }
 
   const lastApplied = new Map<string, number>();
+  const busy = new Set<string>(); // accounts with a call running: a second one would break the order
   let inOrder = true;
   let running = 0;
   let mostAtOnce = 0;
   let applied = 0;
   const total = accounts * perAccount;
-  const perAccountOrder = oneAtATimePer<string>();
-  const controller = new AbortController();
+  const drain = new AbortController();
+  const onSigterm = () => drain.abort();
+  process.once("SIGTERM", onSigterm);
   try {
     await messages({ stream, name: "ledger" }, { connection: { servers } })
       .map(
-        // With per-key order: .map(apply, { workers: 16, key: (message) => accountOf(message.subject) })
-        (message) =>
-          perAccountOrder(accountOf(message.subject), async () => {
-            running++;
-            mostAtOnce = Math.max(mostAtOnce, running);
-            const account = accountOf(message.subject);
-            const { n } = message.json<{ n: number }>();
-            await sleep(1 + (n % 3)); // the work: a stand-in for a database write
-            if (n !== (lastApplied.get(account) ?? -1) + 1) inOrder = false;
-            lastApplied.set(account, n);
-            running--;
-          }),
-        { workers: 16 },
+        async (message) => {
+          const account = accountOf(message.subject);
+          const { n } = message.json<{ n: number }>();
+          if (busy.has(account)) inOrder = false;
+          busy.add(account);
+          mostAtOnce = Math.max(mostAtOnce, ++running);
+          await sleep(1 + (n % 3)); // the work: a stand-in for a database write
+          if (n !== (lastApplied.get(account) ?? -1) + 1) inOrder = false;
+          lastApplied.set(account, n);
+          busy.delete(account);
+          running--;
+        },
+        {
+          workers: 16,
+          key: (message) => accountOf(message.subject), // per-key order: one account's calls one at a time, in stream order
+        },
       )
       .each(() => {
-        if (++applied === total) controller.abort();
+        if (++applied === total) drain.abort();
       })
-      .run({ signal: controller.signal });
-  } catch (error) {
-    if (!controller.signal.aborted) throw error;
+      .run({ drain: drain.signal });
   } finally {
+    process.off("SIGTERM", onSigterm);
     await jsm.streams.delete(stream);
     await nc.close();
   }

@@ -2,7 +2,7 @@
  * @sluice/nats bad input: options checked when the pipeline is built, an unreachable server
  * and a consumer that does not exist failing the run with errors that say so.
  */
-import { createServer } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { OptionsError } from "@sluice/dsl";
 import { ConsumerError, NatsConnectionError, messages, type MessageSourceOptions } from "@sluice/nats";
 import { describe, expect, it } from "vitest";
@@ -14,6 +14,25 @@ function closedPort(): Promise<number> {
     const server = createServer().listen(0, "127.0.0.1", () => {
       const { port } = server.address() as { port: number };
       server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A local TCP server that accepts connections and never says a word (a NATS server sends its
+ * INFO first, so a client's handshake waits forever). Keeps the sockets it accepted.
+ */
+function silentServer(): Promise<{ port: number; sockets: Socket[]; close: () => Promise<void> }> {
+  const sockets: Socket[] = [];
+  const server = createServer((socket) => void sockets.push(socket));
+  return new Promise((resolve) => {
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      const close = (): Promise<void> => {
+        for (const socket of sockets) socket.destroy();
+        return new Promise((done) => server.close(() => done()));
+      };
+      resolve({ port, sockets, close });
     });
   });
 }
@@ -58,6 +77,29 @@ describe("start-up", () => {
     expect((error as Error).cause).toBeInstanceOf(Error);
     // No retry loop: well before a second connectTimeout.
     expect(Date.now() - started).toBeLessThan(6_000);
+  });
+
+  it("a server that accepts the connection and never answers fails the run after connectTimeout with a NatsConnectionError, without a retry", async () => {
+    const silent = await silentServer();
+    try {
+      const started = Date.now();
+      const run = messages({ stream: "s", name: "c" }, { connection: { servers: `127.0.0.1:${silent.port}` }, connectTimeout: 300 }).run();
+      const error: unknown = await run.catch((e: unknown) => e);
+      const waited = Date.now() - started;
+      expect(error).toBeInstanceOf(NatsConnectionError);
+      expect(error).toMatchObject({ address: `127.0.0.1:${silent.port}`, connectTimeout: 300 });
+      expect((error as Error).message).toMatch(/within 300 ms \(options\.connectTimeout\)/);
+      // The attempt reached the server and hung there: the run waited for the timer, not for an answer.
+      expect(silent.sockets).toHaveLength(1);
+      expect(waited).toBeGreaterThanOrEqual(290);
+      expect(waited).toBeLessThan(5_000);
+      // The hung attempt is given up, not retried. (Its socket is not closed by the client: see
+      // packages/nats/README.md, "Connecting".)
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(silent.sockets).toHaveLength(1);
+    } finally {
+      await silent.close();
+    }
   });
 
   it("a consumer that does not exist fails the run with a ConsumerError", async () => {

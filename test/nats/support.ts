@@ -66,6 +66,7 @@ export async function fill(stream: string, count: number, subject = "n"): Promis
 export async function acknowledgements(stream: string): Promise<Map<number, string[]>> {
   const { nc } = await client();
   const acks = new Map<number, string[]>();
+  recorders.set(acks, nc);
   nc.subscribe(`$JS.ACK.${stream}.>`, {
     callback: (_error, msg) => {
       const sequence = Number(msg.subject.split(".")[5]);
@@ -76,6 +77,18 @@ export async function acknowledgements(stream: string): Promise<Map<number, stri
   });
   await nc.flush();
   return acks;
+}
+
+const recorders = new WeakMap<Map<number, string[]>, NatsConnection>();
+
+/**
+ * Resolves once `acks` holds every acknowledgement the server had received when this was
+ * called (a round trip on the recorder's connection: the server sends it what it forwarded
+ * before the answer). After a run that flushed its acknowledgements before settling, `acks`
+ * then holds all of them.
+ */
+export async function received(acks: Map<number, string[]>): Promise<void> {
+  await recorders.get(acks)!.flush();
 }
 
 /** How many acknowledgements of `kind` (a prefix: `+ACK`, `-NAK`, ...) `acks` holds in all. */

@@ -43,8 +43,9 @@ const EXPIRY_MARGIN = 100;
  * or of `finish()` itself when none is open, resolves when the connection has flushed its
  * acknowledgements and closed.
  *
- * Drain (the run stops pulling but lets what it took finish) needs nothing more than
- * `stop()` followed by the settlements, as `finish()` does.
+ * A drain (the run stops pulling but lets what it took finish) calls `return()`, which is
+ * `stop()`; the messages handed out then settle one by one, and the last settlement closes
+ * the connection (docs/design.md §25).
  */
 export class MessageFeed implements AsyncIterableIterator<JsMsg> {
   readonly #settings: FeedSettings;
@@ -111,7 +112,7 @@ export class MessageFeed implements AsyncIterableIterator<JsMsg> {
     });
   }
 
-  /** The run is being torn down, or stops pulling: fetch nothing more (the run's `finish()` closes). */
+  /** The run is torn down, left (`break`) or drained: fetch nothing more (the last settlement, or `finish()`, closes). */
   async return(): Promise<IteratorResult<JsMsg>> {
     this.stop();
     return { done: true, value: undefined };

@@ -70,7 +70,9 @@ const OPTION_KEYS = ["connection", "prefetch", "retryDelay", "connectTimeout"];
  * message it is `ack`ed; when an element derived from it fails it is `nak`ed (after
  * `retryDelay`) so the server sends it again, or `term`ed once the consumer's `max_deliver`
  * is used up; when the run is torn down (an abort, a `break`, a failure elsewhere) it is
- * `nak`ed at once for the next consumer (a delivery used). While a message is held longer
+ * `nak`ed at once for the next consumer (a delivery used). On a drain (the `drain` run
+ * option) the run fetches nothing more, gives back what it fetched but never handed out, and
+ * acknowledges each message its stages finish. While a message is held longer
  * than a third of the consumer's `ack_wait`, the run sends `working()` for it, so a long
  * call does not make the server send it again elsewhere.
  *
@@ -85,11 +87,11 @@ const OPTION_KEYS = ["connection", "prefetch", "retryDelay", "connectTimeout"];
  * ```ts
  * import { messages } from "@sluice/nats";
  *
- * const controller = new AbortController();
- * process.once("SIGTERM", () => controller.abort());
+ * const drain = new AbortController();
+ * process.once("SIGTERM", () => drain.abort());
  * await messages({ stream: "uploads", name: "thumbnails" }, { connection: { servers: "127.0.0.1:4222" } })
  *   .map((message) => makeThumbnail(message.json<{ key: string }>().key), { workers: 16 })
- *   .run({ signal: controller.signal });
+ *   .run({ drain: drain.signal });
  * ```
  */
 export function messages(consumer: ConsumerName, options: MessageSourceOptions): Pipeline<JsMsg> {
