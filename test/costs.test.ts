@@ -7,7 +7,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ElementErrors, OptionsError, pipe, rateLimiter } from "@sluice/dsl";
-import { range, sleep } from "./helpers/time.js";
+import { onLimiterClock, range, sleep } from "./helpers/time.js";
 
 /** A call start: when (performance.now()) and the units it took. */
 interface Start {
@@ -40,17 +40,9 @@ function brokenWindows(starts: readonly Start[], limit: number, interval: number
 
 describe("cost", () => {
   it("every rolling window stays within the limit, an oversize call alone in its window (property)", async () => {
-    // Checked on the limiter's own clock, as the rate-limit property is (test/rate-limit.test.ts):
-    // the last performance.now() reading before f's first line is the time the limiter counted
-    // for that call, while f's own reading can be later by a pause of the process (a GC, a
-    // descheduled thread), so the counted times are checked with no tolerance.
-    const clock = performance;
-    const own = Object.getOwnPropertyDescriptor(clock, "now");
-    const read = clock.now.bind(clock);
-    let lastRead = 0;
-    clock.now = () => (lastRead = read());
-    try {
-      await fc.assert(
+    // Checked on the limiter's own clock (onLimiterClock, test/helpers/time.ts), with no tolerance.
+    await onLimiterClock((clock) =>
+      fc.assert(
         fc.asyncProperty(
           fc.integer({ min: 2, max: 6 }),
           fc.integer({ min: 16, max: 30 }),
@@ -60,7 +52,7 @@ describe("cost", () => {
             const starts: Start[] = [];
             const result = await pipe(costs.map((cost, i) => ({ i, cost }))).map(
               async (element) => {
-                starts.push({ at: lastRead, units: element.cost });
+                starts.push({ at: clock.last, units: element.cost });
                 await sleep(1);
                 return element.i;
               },
@@ -71,11 +63,8 @@ describe("cost", () => {
           },
         ),
         { numRuns: 20 },
-      );
-    } finally {
-      if (own === undefined) delete (clock as { now?: unknown }).now;
-      else Object.defineProperty(clock, "now", own);
-    }
+      ),
+    );
   });
 
   it("a call costing more than the whole limit runs, alone, instead of waiting forever", async () => {

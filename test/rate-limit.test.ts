@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
 import { OptionsError, RateLimiter, TimeoutError, pipe, rateLimiter, type RateWaiter } from "@sluice/dsl";
 import { CountingSource } from "./helpers/probes.js";
-import { range, sleep, until } from "./helpers/time.js";
+import { onLimiterClock, range, sleep, until } from "./helpers/time.js";
 import { trackTimers } from "./helpers/timers.js";
 import { recordUnhandledRejections } from "./helpers/unhandled.js";
 
@@ -43,18 +43,9 @@ describe("rateLimit", () => {
   });
 
   it("holds for random limits, windows, workers, sizes and call durations, exactly on the limiter's clock (property)", async () => {
-    // The limiter reads performance.now() when it counts a start, and the stage calls f at once
-    // (docs/design.md §6), so the last reading before f's first line is the time counted for that
-    // call. A busy machine can pause the process between the two (a GC, a descheduled thread: up
-    // to 5 ms seen, on Node and Bun alike), which moves f's own reading later by the pause; the
-    // counted times are what the sliding window bounds, so they are checked with no tolerance.
-    const clock = performance;
-    const own = Object.getOwnPropertyDescriptor(clock, "now");
-    const read = clock.now.bind(clock);
-    let lastRead = 0;
-    clock.now = () => (lastRead = read());
-    try {
-      await fc.assert(
+    // Checked on the limiter's own clock (onLimiterClock, test/helpers/time.ts), with no tolerance.
+    await onLimiterClock((clock) =>
+      fc.assert(
         fc.asyncProperty(
           fc.integer({ min: 1, max: 4 }),
           fc.integer({ min: 8, max: 20 }),
@@ -65,7 +56,7 @@ describe("rateLimit", () => {
             const counted: number[] = [];
             // A call takes durations[x] ms; -1 is a synchronous f.
             const f = (x: number): number | Promise<number> => {
-              counted.push(lastRead);
+              counted.push(clock.last);
               const ms = durations[x]!;
               return ms < 0 ? x : sleep(ms).then(() => x);
             };
@@ -75,11 +66,8 @@ describe("rateLimit", () => {
           },
         ),
         { numRuns: 15 },
-      );
-    } finally {
-      if (own === undefined) delete (clock as { now?: unknown }).now;
-      else Object.defineProperty(clock, "now", own);
-    }
+      ),
+    );
   });
 
   it("reaches the limit: the run takes about as long as the windows it needs, not far more", async () => {

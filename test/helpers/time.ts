@@ -38,3 +38,25 @@ export async function until(condition: () => boolean, what = "condition", limitM
     await tick();
   }
 }
+
+/**
+ * Runs `body` with `performance.now` recording its last reading in `clock.last`, then puts it
+ * back. A rate limiter reads the clock when it counts a start and the stage calls `f` at once
+ * (docs/design.md §6), so the last reading before `f`'s first line is the time the limiter
+ * counted for that call. `f`'s own reading can be later by a pause of the process (a GC, a
+ * descheduled thread: up to 5 ms seen, on Node and Bun alike), so rolling-window properties
+ * check the counted times, with no tolerance.
+ */
+export async function onLimiterClock<T>(body: (clock: { readonly last: number }) => Promise<T>): Promise<T> {
+  const performanceClock = performance;
+  const own = Object.getOwnPropertyDescriptor(performanceClock, "now");
+  const read = performanceClock.now.bind(performanceClock);
+  const clock = { last: 0 };
+  performanceClock.now = () => (clock.last = read());
+  try {
+    return await body(clock);
+  } finally {
+    if (own === undefined) delete (performanceClock as { now?: unknown }).now;
+    else Object.defineProperty(performanceClock, "now", own);
+  }
+}
