@@ -43,14 +43,8 @@ export async function completions(queueName: string): Promise<Map<string, number
   return counts;
 }
 
-/** Waits until `condition()` holds, checking every 20 ms; fails with `what` after `limitMs`. */
-export async function until(condition: () => boolean | Promise<boolean>, what: string, limitMs = 10_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** Waits until `condition()` holds, checking every 20 ms (helpers/poll.ts). */
+export { pollUntil as until } from "../helpers/poll.js";
 
 /** A consumer process (test/bullmq/consumer.mjs) and the job ids it reported processing. */
 export class Consumer {
