@@ -60,7 +60,6 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
   readonly #clocked: boolean;
   /** Per-key order, or `null` without `key` (then it costs a comparison in `push` and one in `#free`). */
   readonly #gate: KeyGate | null;
-
   /** An adaptive limit's timing of calls, or `null` for fixed `workers` (then `#workers` is the limit). */
   readonly #adaptive: AdaptiveCalls | null;
   /** The rate-limit units of each call, or `null` for 1 each. */
@@ -111,7 +110,6 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
         : new ElementOutcomes(this, settings.onError, retry, settings.fallback);
     this.#clocked = retry !== undefined && retry.maxRetryTime !== Infinity;
     this.#gate = settings.key === undefined ? null : new KeyGate(settings.key);
-
     this.#adaptive = typeof settings.workers === "number" ? null : new AdaptiveCalls(run, settings.workers, settings.isPushback);
     this.#gated = this.#limiter !== null || this.#adaptive !== null;
   }
@@ -230,9 +228,14 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
   #turn(item: Item): boolean {
     const adaptive = this.#adaptive;
     if (adaptive !== null && !adaptive.limiter.take(this)) return false;
-    if (this.#limiter === null || this.#limiter.acquire(this, this.#costs === null ? 1 : this.#costs.unitsOf(item))) return true;
+    if (this.#limiter === null || this.#limiter.acquire(this, this.#unitsOf(item))) return true;
     adaptive?.limiter.release();
     return false;
+  }
+
+  /** The rate-limit units a call on `item` takes: its `cost`, or 1 without one. */
+  #unitsOf(item: Item): number {
+    return this.#costs === null ? 1 : this.#costs.unitsOf(item);
   }
 
   /** `ctx.charge(units)`: adds the units to the rate limit, if the stage has one. */
@@ -667,7 +670,7 @@ export class WorkerStage implements Receiver, Producer, RunPart, CallOwner, Hook
         if (retry.cancelled) this.#limiter!.refund();
         else this.#retryNow(retry);
       };
-      if (!this.#limiter.acquire(retry, this.#costs === null ? 1 : this.#costs.unitsOf(retry.item))) return;
+      if (!this.#limiter.acquire(retry, this.#unitsOf(retry.item))) return;
     }
     this.#retryNow(retry);
   }
